@@ -1,0 +1,48 @@
+# A newcomer's targets: `make run` serves the site with a worker, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= campaign.settings
+
+.PHONY: run test lint format messages check-messages migrations-check bench bench-smoke clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Development defaults: DEBUG on, SQLite and the filesystem broker under var/, mail on the console.
+run: export DEBUG ?= 1
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py import_legislators --if-offline-skip $(if $(LEGISLATORS_FILE),$(LEGISLATORS_FILE),)
+	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A campaign worker --beat -Q mail,letters --loglevel=INFO --concurrency=2 \
+		--schedule=var/celerybeat-schedule & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerates the catalogues from the code and templates (needs GNU gettext), then compiles them.
+messages: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py makemessages --no-location --no-obsolete -l be -l en
+	DEBUG=1 $(PY) manage.py compilemessages
+
+migrations-check: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,24 @@
+"""Settings for the test suite: the real settings, with test-only defaults.
+
+Tests share a file database and broker folder with the worker processes they start, so both live
+under var/test/ rather than in memory.
+"""
+
+import os
+from pathlib import Path
+
+_base = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("CAMPAIGN_VAR_DIR", str(_base / "var" / "test"))
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Browser tests talk plain HTTP to a live server on loopback.
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from .settings import *  # noqa: E402,F403
+from .settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

@@ -1,0 +1,209 @@
+"""The organizers' admin: petitions in two languages side by side, signatures, recipients, letters."""
+
+import csv
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .delivery import channel_class
+from .models import Letter, Petition, Recipient, Signature
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "slug", "status", "goal", "live_page"]
+    list_filter = ["status"]
+    search_fields = ["slug", "title_en", "title_be"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    readonly_fields = ["summary"]
+    fieldsets = [
+        (None, {"fields": ["slug", "status", "goal", ("allow_senators", "allow_president")]}),
+        (
+            _("Text, Belarusian and English side by side"),
+            {
+                "fields": [
+                    ("title_be", "title_en"),
+                    ("introduction_be", "introduction_en"),
+                    ("letter_be", "letter_en"),
+                ],
+                "classes": ["side-by-side"],
+            },
+        ),
+        (_("Letter"), {"fields": ["subject"]}),
+        (_("Summary"), {"fields": ["summary"]}),
+    ]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description=_("live page"))
+    def live_page(self, petition):
+        if petition.status == Petition.Status.DRAFT:
+            return "—"
+        return format_html('<a href="{}">{}</a>', petition.get_absolute_url(), _("open"))
+
+    @admin.display(description=_("signatures and letters"))
+    def summary(self, petition):
+        if not petition.pk:
+            return "—"
+        signatures = petition.signatures.aggregate(
+            confirmed=Count("pk", filter=Q(status=Signature.Status.CONFIRMED)),
+            pending=Count("pk", filter=Q(status=Signature.Status.PENDING)),
+        )
+        letters = (
+            Letter.objects.filter(signature__petition=petition).values("status").annotate(n=Count("pk")).order_by()
+        )
+        by_status = ", ".join(f"{Letter.Status(row['status']).label}: {row['n']}" for row in letters) or "—"
+        return format_html(
+            "{}: {} · {}: {}<br>{}: {}",
+            _("Confirmed"),
+            signatures["confirmed"],
+            _("Waiting for e-mail confirmation"),
+            signatures["pending"],
+            _("Letters"),
+            by_status,
+        )
+
+
+class RecipientForm(forms.ModelForm):
+    class Meta:
+        model = Recipient
+        fields = [
+            "kind", "name", "last_name", "office", "bioguide_id", "state", "senate_class", "state_rank", "party",
+            "office_address", "phone", "website", "contact_form", "channel", "channel_settings", "is_active",
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        channel = channel_class(data.get("channel"))
+        if channel is not None:
+            errors = channel.settings_errors(data.get("channel_settings") or {})
+            if errors:
+                raise forms.ValidationError(
+                    {"channel_settings": [f"{key}: {message}" for key, message in errors.items()]}
+                )
+        return data
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    form = RecipientForm
+    list_display = ["name", "kind", "state", "senate_class", "channel", "is_active"]
+    list_filter = ["kind", "is_active", "channel", "state"]
+    search_fields = ["name", "bioguide_id", "state"]
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(code, code) for code, _name in Signature._meta.get_field("state").choices] + [("abroad", _("Abroad"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "abroad":
+            return queryset.filter(state="")
+        if self.value():
+            return queryset.filter(state=self.value())
+        return queryset
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming CSV rows."""
+
+    def write(self, value):
+        return value
+
+
+EXPORT_FIELDS = [
+    "id", "petition__slug", "status", "title", "first_name", "last_name", "email", "address", "city",
+    "state", "zip_code", "country", "phone", "language", "created_at", "confirmed_at",
+]  # fmt: skip
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "petition", "last_name", "state", "status", "language", "created_at"]
+    list_filter = ["petition", StateFilter, "status", "language", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["first_name", "last_name", "email", "zip_code"]
+    list_select_related = ["petition"]
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    readonly_fields = ["letter_hash", "ip_hash", "created_at", "confirmation_sent_at", "confirmed_at", "withdrawn_at"]
+    filter_horizontal = ["recipients"]
+    change_list_template = "admin/petitions/signature/change_list.html"
+
+    def get_urls(self):
+        urls = [
+            path("export/", self.admin_site.admin_view(self.export_csv), name="petitions_signature_export"),
+        ]
+        return urls + super().get_urls()
+
+    def export_csv(self, request):
+        """Stream the signatures of the current filter as CSV, a row at a time, however many there are."""
+        if not request.user.has_perm("petitions.export_signature"):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).order_by("pk").values_list(*EXPORT_FIELDS)
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(EXPORT_FIELDS)
+            for row in queryset.iterator(chunk_size=2000):
+                yield writer.writerow(row)
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="signatures-{stamp}.csv"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_perm("petitions.export_signature"):
+            query = request.GET.urlencode()
+            extra_context["export_url"] = reverse("admin:petitions_signature_export") + (f"?{query}" if query else "")
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = ["delivery_id", "recipient", "status", "channel", "attempts", "created_at", "delivered_at"]
+    list_filter = [
+        "status",
+        "channel",
+        ("recipient", admin.RelatedOnlyFieldListFilter),
+        "signature__petition",
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["recipient"]
+    search_fields = ["delivery_id"]
+    show_full_result_count = False
+    readonly_fields = [
+        "signature", "recipient", "delivery_id", "body", "attempts", "next_attempt_at", "lease_until",
+        "last_error", "response", "created_at", "delivered_at",
+    ]  # fmt: skip
+    actions = ["retry_letters"]
+
+    @admin.action(description=_("Retry the selected letters now"), permissions=["change"])
+    def retry_letters(self, request, queryset):
+        from .tasks import deliver_letter
+
+        retryable = [Letter.Status.FAILED, Letter.Status.NEEDS_ACTION, Letter.Status.QUEUED]
+        ids = list(queryset.filter(status__in=retryable).values_list("pk", flat=True))
+        with transaction.atomic():
+            Letter.objects.filter(pk__in=ids).update(status=Letter.Status.QUEUED, next_attempt_at=None, attempts=0)
+            transaction.on_commit(lambda: [deliver_letter.delay(pk) for pk in ids])
+        self.message_user(
+            request,
+            ngettext("%(count)d letter queued again.", "%(count)d letters queued again.", len(ids))
+            % {"count": len(ids)},
+        )

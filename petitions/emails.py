@@ -1,0 +1,30 @@
+"""E-mails to signers, each rendered in the language they signed in from three templates."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from . import services
+
+
+def send_to_signer(signature, name, extra=None):
+    """Render templates/emails/NAME_{subject.txt,body.txt,body.html} for SIGNATURE and send it.
+
+    Every e-mail carries the signer's private links, the withdraw link among them.
+    """
+    with translation.override(signature.language):
+        context = {"signature": signature, "petition": signature.petition, "site_url": settings.SITE_URL}
+        context.update(services.signer_links(signature))
+        context.update(extra or {})
+        subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+        text = render_to_string(f"emails/{name}_body.txt", context)
+        html = render_to_string(f"emails/{name}_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[signature.email],
+        headers={"List-Unsubscribe": f"<{context['withdraw_url']}>", "Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    message.send(fail_silently=False)

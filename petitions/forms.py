@@ -1,0 +1,237 @@
+"""The forms supporters fill in: signing a petition, confirming it, asking for a new link."""
+
+import re
+import unicodedata
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import STATE_CHOICES, STATES_WITH_SENATORS, Signature
+
+_ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+_PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,25}$")
+# Bidirectional overrides can make a name display as something other than what was typed.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+SENATORS = "senators"
+PRESIDENT = "president"
+
+
+def _has_control_characters(value, allow_newlines=False):
+    for char in value:
+        if allow_newlines and char in "\n\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            return True
+    return False
+
+
+class _CleanTextMixin:
+    """Refuses control characters in every text field: one line where a line is expected."""
+
+    multiline_fields = ("note",)
+
+    def _clean_text_fields(self):
+        for name, value in list(self.cleaned_data.items()):
+            if not isinstance(value, str):
+                continue
+            value = value.replace("\r\n", "\n").replace("\r", "\n") if name in self.multiline_fields else value
+            if _has_control_characters(value, allow_newlines=name in self.multiline_fields):
+                self.add_error(name, gettext("Please remove control characters or line breaks from this field."))
+            else:
+                self.cleaned_data[name] = value.strip()
+
+
+class SignatureForm(_CleanTextMixin, forms.Form):
+    title = forms.ChoiceField(label=_("Title"), choices=[("", "—")] + list(Signature.Title.choices))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        help_text=_("We send a link to confirm your signature. It is never shown publicly."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    lives_abroad = forms.BooleanField(
+        label=_("I live outside the United States"),
+        required=False,
+        help_text=_(
+            "Senators take letters only from their own constituents; from abroad you can write to the President."
+        ),
+    )
+    address = forms.CharField(
+        label=_("Street address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "street-address"})
+    )
+    city = forms.CharField(
+        label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=[("", "—")] + STATE_CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "address-level1"}),
+    )
+    zip_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=20,
+        required=False,
+        help_text=_("Five digits, or ZIP+4. Abroad: your postal code, if you have one."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    zip_confirmed = forms.BooleanField(label=_("Yes, this ZIP code is right for my state"), required=False)
+    country = forms.CharField(
+        label=_("Country (if outside the United States)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "country-name"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+    )
+    note = forms.CharField(
+        label=_("Personal note (optional)"),
+        max_length=1500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Added under the letter, in English. Up to 1,500 characters."),
+    )
+    recipients = forms.MultipleChoiceField(label=_("Send my letter to"), widget=forms.CheckboxSelectMultiple)
+    wants_updates = forms.BooleanField(
+        label=_("Send me news about this campaign (optional)"),
+        required=False,
+    )
+    consent = forms.BooleanField(label=_("I have read the privacy notice and agree to it"))
+
+    def __init__(self, *args, petition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+        choices = []
+        if petition.allow_senators:
+            choices.append((SENATORS, _("My state's two senators")))
+        if petition.allow_president:
+            choices.append((PRESIDENT, _("The President of the United States")))
+        self.fields["recipients"].choices = choices
+        self.fields["recipients"].initial = [value for value, _label in choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("sign", _("Sign the appeal"), css_class="btn-primary btn-lg"))
+
+    def clean_zip_code(self):
+        return self.cleaned_data["zip_code"].strip()
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not _PHONE_RE.match(phone):
+            raise forms.ValidationError(gettext("Enter a phone number with digits only, for example 515-555-0134."))
+        digits = re.sub(r"\D", "", phone)
+        # US numbers are written ###-###-#### so that CWC accepts them; others are kept as typed.
+        if not phone.startswith("+") or phone.startswith("+1"):
+            if len(digits) == 11 and digits.startswith("1"):
+                digits = digits[1:]
+            if len(digits) == 10:
+                return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+        return phone
+
+    def clean(self):
+        self._clean_text_fields()
+        data = self.cleaned_data
+        abroad = data.get("lives_abroad")
+        chosen = set(data.get("recipients") or [])
+        if abroad:
+            if not data.get("country"):
+                self.add_error("country", gettext("Tell us which country you live in."))
+            elif data["country"].strip().lower() in ("united states", "usa", "us", "u.s.", "u.s.a."):
+                self.add_error(
+                    "country", gettext("If you live in the United States, untick “I live outside the United States”.")
+                )
+            if SENATORS in chosen:
+                self.add_error(
+                    "recipients",
+                    gettext(
+                        "Senators take letters only from their own constituents. From abroad, write to the President."
+                    ),
+                )
+            data["state"] = ""
+        else:
+            data["country"] = "United States"
+            state = data.get("state")
+            if not state:
+                self.add_error("state", gettext("Choose your state."))
+            elif SENATORS in chosen and state not in STATES_WITH_SENATORS:
+                self.add_error(
+                    "recipients",
+                    gettext("Residents of DC and the territories have no senators. You can write to the President."),
+                )
+            self._check_zip(data)
+        return data
+
+    def _check_zip(self, data):
+        zip_code = data.get("zip_code", "")
+        if not zip_code:
+            self.add_error("zip_code", gettext("Enter your ZIP code."))
+            return
+        if not _ZIP_RE.match(zip_code):
+            self.add_error("zip_code", gettext("Enter a ZIP code of five digits, or ZIP+4 such as 50309-1234."))
+            return
+        state = data.get("state")
+        if not state or data.get("zip_confirmed"):
+            return
+        # ZIP areas cross state lines, so a mismatch is a warning the signer can override.
+        known = zip_states(zip_code[:5])
+        if known and state not in known:
+            self.add_error(
+                "zip_code",
+                gettext(
+                    "This ZIP code usually belongs to %(states)s, not %(state)s. "
+                    "Check it, or tick the box below to keep it."
+                )
+                % {"states": ", ".join(sorted(known)), "state": state},
+            )
+            self.zip_warning = True
+
+    def signature_data(self, recipients):
+        data = dict(self.cleaned_data)
+        data["recipients"] = recipients
+        return data
+
+
+def zip_states(zip5):
+    """The states a five-digit ZIP code is known in, from the zipcodes package's data."""
+    import zipcodes
+
+    try:
+        return {entry["state"] for entry in zipcodes.matching(zip5)}
+    except (ValueError, TypeError):
+        return set()
+
+
+class ConfirmForm(forms.Form):
+    recipients = forms.MultipleChoiceField(
+        label=_("Send my letter to"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one person to receive your letter.")},
+    )
+
+    def __init__(self, *args, signature, **kwargs):
+        super().__init__(*args, **kwargs)
+        recipients = signature.recipients.filter(is_active=True)
+        self.fields["recipients"].choices = [(str(r.pk), str(r)) for r in recipients]
+        self.fields["recipients"].initial = [str(r.pk) for r in recipients]
+
+    def recipient_ids(self):
+        return [int(pk) for pk in self.cleaned_data["recipients"]]
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)

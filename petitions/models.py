@@ -1,0 +1,362 @@
+"""The campaign's records: petitions, the officials who receive letters, signatures and letters."""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+# States and territories as the US Postal Service abbreviates them. Only the fifty states elect
+# senators; DC and the territories have none.
+STATES = [
+    ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
+    ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
+    ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"), ("ID", "Idaho"), ("IL", "Illinois"),
+    ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"), ("KY", "Kentucky"), ("LA", "Louisiana"),
+    ("ME", "Maine"), ("MD", "Maryland"), ("MA", "Massachusetts"), ("MI", "Michigan"),
+    ("MN", "Minnesota"), ("MS", "Mississippi"), ("MO", "Missouri"), ("MT", "Montana"),
+    ("NE", "Nebraska"), ("NV", "Nevada"), ("NH", "New Hampshire"), ("NJ", "New Jersey"),
+    ("NM", "New Mexico"), ("NY", "New York"), ("NC", "North Carolina"), ("ND", "North Dakota"),
+    ("OH", "Ohio"), ("OK", "Oklahoma"), ("OR", "Oregon"), ("PA", "Pennsylvania"),
+    ("RI", "Rhode Island"), ("SC", "South Carolina"), ("SD", "South Dakota"), ("TN", "Tennessee"),
+    ("TX", "Texas"), ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"), ("WA", "Washington"),
+    ("WV", "West Virginia"), ("WI", "Wisconsin"), ("WY", "Wyoming"),
+]  # fmt: skip
+TERRITORIES = [
+    ("DC", "District of Columbia"), ("PR", "Puerto Rico"), ("GU", "Guam"),
+    ("VI", "U.S. Virgin Islands"), ("AS", "American Samoa"), ("MP", "Northern Mariana Islands"),
+]  # fmt: skip
+STATE_CHOICES = STATES + TERRITORIES
+STATES_WITH_SENATORS = {code for code, _name in STATES}
+
+
+def _localized(obj, field):
+    """The value of FIELD in the active language, falling back to the other language."""
+    lang = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    value = getattr(obj, f"{field}_{lang}", "")
+    return value or getattr(obj, f"{field}_en", "") or getattr(obj, f"{field}_be", "")
+
+
+class PetitionQuerySet(models.QuerySet):
+    def published(self):
+        return self.exclude(status=Petition.Status.DRAFT)
+
+    def open(self):
+        return self.filter(status=Petition.Status.OPEN)
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for signatures")
+        CLOSED = "closed", _("Closed")
+
+    TRANSLATED_FIELDS = ("title", "introduction", "letter")
+
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title_be = models.CharField(_("title (Belarusian)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    introduction_be = models.TextField(_("introduction (Belarusian)"), blank=True)
+    introduction_en = models.TextField(_("introduction (English)"), blank=True)
+    letter_be = models.TextField(
+        _("letter (Belarusian)"),
+        blank=True,
+        help_text=_("For supporters to read; officials receive the English letter."),
+    )
+    letter_en = models.TextField(_("letter (English)"), blank=True, help_text=_("The text sent to officials."))
+    subject = models.CharField(
+        _("letter subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("The subject line officials see; the English title when empty."),
+    )
+    goal = models.PositiveIntegerField(_("signature goal"), default=1000)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    allow_senators = models.BooleanField(_("signers may write to their senators"), default=True)
+    allow_president = models.BooleanField(_("signers may write to the President"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title_en or self.title_be or self.slug
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.CLOSED and self.closed_at is None:
+            self.closed_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("petitions:detail", args=[self.slug])
+
+    def clean(self):
+        if self.status != self.Status.DRAFT:
+            missing = {
+                f"{field}_{lang}": _("A published petition needs this text in both languages.")
+                for field in self.TRANSLATED_FIELDS
+                for lang in ("be", "en")
+                if not getattr(self, f"{field}_{lang}").strip()
+            }
+            if missing:
+                raise ValidationError(missing)
+        if not self.allow_senators and not self.allow_president:
+            raise ValidationError(_("Signers must be able to write to someone: allow senators, the President or both."))
+
+    @property
+    def title(self):
+        return _localized(self, "title")
+
+    @property
+    def introduction(self):
+        return _localized(self, "introduction")
+
+    @property
+    def letter(self):
+        return _localized(self, "letter")
+
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN
+
+    @property
+    def letter_subject(self):
+        return self.subject or self.title_en
+
+    def letter_hash(self):
+        """A content hash of the English letter a signer agrees to send."""
+        return hashlib.sha256(self.letter_en.encode()).hexdigest()
+
+    def _count_key(self):
+        return f"petition:{self.pk}:confirmed"
+
+    def confirmed_count(self):
+        """How many confirmed signatures, read from the cache.
+
+        A crowd refreshing the page must not run COUNT(*) per request, nor make every signer
+        update one hot row: the count is computed at most once every COUNT_CACHE_SECONDS.
+        """
+        count = cache.get(self._count_key())
+        if count is None:
+            count = self.signatures.filter(status=Signature.Status.CONFIRMED).count()
+            cache.set(self._count_key(), count, settings.COUNT_CACHE_SECONDS)
+        return count
+
+    def forget_count(self):
+        cache.delete(self._count_key())
+
+    def progress_percent(self):
+        if not self.goal:
+            return 100
+        return min(100, round(100 * self.confirmed_count() / self.goal))
+
+
+class RecipientQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def senators_for(self, state):
+        return self.active().filter(kind=Recipient.Kind.SENATOR, state=state).order_by("senate_class")
+
+    def president(self):
+        return self.active().filter(kind=Recipient.Kind.PRESIDENT).first()
+
+
+class Recipient(models.Model):
+    class Kind(models.TextChoices):
+        SENATOR = "senator", _("Senator")
+        PRESIDENT = "president", _("President")
+
+    class Channel(models.TextChoices):
+        NONE = "", _("None yet (organizers route by hand)")
+        CWC = "cwc", _("Communicating with Congress (CWC)")
+        EMAIL = "email", _("E-mail")
+        HTTP = "http", _("HTTP POST")
+        PRINT = "print", _("Print and post")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    name = models.CharField(_("name"), max_length=200)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    office = models.CharField(_("office"), max_length=200, blank=True)
+    bioguide_id = models.CharField(_("bioguide id"), max_length=10, unique=True, null=True, blank=True)
+    state = models.CharField(_("state"), max_length=2, choices=STATE_CHOICES, blank=True)
+    senate_class = models.PositiveSmallIntegerField(_("senate class"), null=True, blank=True)
+    state_rank = models.CharField(_("rank"), max_length=10, blank=True)
+    party = models.CharField(_("party"), max_length=40, blank=True)
+    office_address = models.TextField(_("office address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    website = models.URLField(_("official website"), blank=True)
+    contact_form = models.URLField(_("contact form"), blank=True)
+    channel = models.CharField(_("delivery channel"), max_length=10, choices=Channel, blank=True)
+    channel_settings = models.JSONField(
+        _("channel settings"),
+        default=dict,
+        blank=True,
+        help_text=_("Non-secret settings only, such as an intake e-mail address or a URL."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RecipientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["kind", "state", "senate_class"]
+        indexes = [models.Index(fields=["kind", "state", "is_active"])]
+
+    def __str__(self):
+        if self.kind == self.Kind.SENATOR:
+            return f"Sen. {self.name} ({self.state})"
+        return self.name
+
+    @property
+    def salutation(self):
+        """How a letter to this recipient opens, in English as the letter is."""
+        if self.kind == self.Kind.PRESIDENT:
+            return "Dear Mr. President,"
+        return f"Dear Senator {self.last_name or self.name.split()[-1]},"
+
+    @property
+    def cwc_office_code(self):
+        """The Senate's office code in CWC: S + state + 0 + class, for example SOH01."""
+        return f"S{self.state}0{self.senate_class}"
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for e-mail confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        QUARANTINED = "quarantined", _("Quarantined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Title(models.TextChoices):
+        MR = "Mr.", _("Mr.")
+        MRS = "Mrs.", _("Mrs.")
+        MS = "Ms.", _("Ms.")
+        MISS = "Miss", _("Miss")
+        DR = "Dr.", _("Dr.")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.PENDING)
+    title = models.CharField(_("title"), max_length=5, choices=Title)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    email_normalized = models.CharField(_("normalized e-mail"), max_length=254, db_index=True)
+    address = models.CharField(_("street address"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(_("state"), max_length=2, choices=STATE_CHOICES, blank=True)
+    zip_code = models.CharField(_("ZIP or postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=100, default="United States")
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    note = models.TextField(_("personal note"), max_length=1500, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    letter_hash = models.CharField(_("hash of the letter signed"), max_length=64)
+    letter_text = models.TextField(_("letter signed"), blank=True)
+    recipients = models.ManyToManyField(Recipient, verbose_name=_("recipients"), blank=True)
+    wants_updates = models.BooleanField(_("agreed to receive updates"), default=False)
+    ip_hash = models.CharField(_("keyed hash of the IP address"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("signed"), auto_now_add=True, db_index=True)
+    confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["-created_at"]
+        permissions = [("export_signature", _("Can export signatures as CSV"))]
+        constraints = [
+            # One signature per person per petition. A withdrawn signature's e-mail is erased,
+            # so the person may sign again later.
+            models.UniqueConstraint(
+                fields=["petition", "email_normalized"],
+                condition=~models.Q(email_normalized=""),
+                name="one_signature_per_email",
+            )
+        ]
+        indexes = [models.Index(fields=["petition", "status"])]
+
+    def __str__(self):
+        return f"#{self.pk} ({self.get_status_display()})"
+
+    @property
+    def lives_abroad(self):
+        return self.country != "United States"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def closing(self):
+        """The signer's name and address as a letter closes."""
+        lines = [f"{self.title} {self.full_name}", self.address]
+        if self.lives_abroad:
+            lines += [" ".join(p for p in (self.zip_code, self.city) if p), self.country]
+        else:
+            lines.append(f"{self.city}, {self.state} {self.zip_code}")
+        if self.phone:
+            lines.append(self.phone)
+        return "\n".join(line for line in lines if line.strip())
+
+
+def _new_delivery_id():
+    return uuid.uuid4().hex
+
+
+class LetterQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Letters a worker should attempt now: queued and due, or stuck in sending past their lease."""
+        now = now or timezone.now()
+        queued = models.Q(status=Letter.Status.QUEUED) & (
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+        stuck = models.Q(status=Letter.Status.SENDING, lease_until__lt=now)
+        return self.filter(queued | stuck)
+
+
+class Letter(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        NEEDS_ACTION = "needs_action", _("Waiting for organizers")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="letters")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="letters")
+    delivery_id = models.CharField(_("delivery id"), max_length=32, unique=True, default=_new_delivery_id)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.QUEUED)
+    channel = models.CharField(_("channel"), max_length=10, choices=Recipient.Channel, blank=True)
+    body = models.TextField(_("text as sent"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    response = models.TextField(_("channel's answer"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    objects = LetterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["signature", "recipient"], name="one_letter_per_recipient")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.delivery_id} → {self.recipient}"

@@ -1,0 +1,251 @@
+"""The campaign's rules that span records: signing, confirming, withdrawing and writing letters."""
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from .models import Letter, Petition, Recipient, Signature
+
+# Providers that deliver user+tag@ to user@, and those that also ignore dots in the local part.
+# One person must not count many times by writing their address differently.
+_PLUS_TAG_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "icloud.com",
+    "me.com", "fastmail.com", "protonmail.com", "proton.me", "pm.me", "yandex.ru", "ya.ru",
+}  # fmt: skip
+_DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
+
+_CONFIRM_SALT = "petitions.confirm"
+_STATUS_SALT = "petitions.status"
+_WITHDRAW_SALT = "petitions.withdraw"
+
+
+def normalize_email(email):
+    """The form of an address used to find duplicates: case, dots and +tags folded where ignored."""
+    local, _at, domain = email.strip().lower().rpartition("@")
+    if domain == "googlemail.com":
+        domain = "gmail.com"
+    if domain in _PLUS_TAG_DOMAINS:
+        local = local.split("+", 1)[0]
+    if domain in _DOTLESS_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def recipients_for(petition, state, abroad):
+    """Who a signer from STATE (or abroad) may write to under PETITION's rules."""
+    recipients = []
+    if petition.allow_senators and not abroad and state:
+        recipients += list(Recipient.objects.senators_for(state))
+    if petition.allow_president:
+        president = Recipient.objects.president()
+        if president:
+            recipients.append(president)
+    return recipients
+
+
+def sign(petition, data, language, ip_hash=""):
+    """Record a signature from the cleaned form DATA and send a confirmation e-mail.
+
+    1. Look for this person's signature on the petition by normalized e-mail.
+    2. A pending one is updated with the new details and gets a fresh confirmation link; a
+       confirmed one is left alone, so the answer never reveals whether an address had signed.
+    3. The confirmation e-mail is sent by a task once the transaction commits.
+    """
+    from .tasks import send_confirmation
+
+    fields = {
+        name: data[name]
+        for name in (
+            "title",
+            "first_name",
+            "last_name",
+            "email",
+            "address",
+            "city",
+            "state",
+            "zip_code",
+            "country",
+            "phone",
+            "note",
+            "wants_updates",
+        )  # fmt: skip
+    }
+    fields.update(
+        email_normalized=normalize_email(data["email"]),
+        language=language,
+        letter_hash=petition.letter_hash(),
+        letter_text=petition.letter_en,
+        ip_hash=ip_hash,
+    )
+    chosen = data["recipients"]
+    try:
+        with transaction.atomic():
+            signature = (
+                Signature.objects.select_for_update()
+                .filter(petition=petition, email_normalized=fields["email_normalized"])
+                .first()
+            )
+            if signature is None:
+                signature = Signature.objects.create(petition=petition, **fields)
+            elif signature.status == Signature.Status.PENDING:
+                for name, value in fields.items():
+                    setattr(signature, name, value)
+                signature.save()
+            else:
+                return signature
+            signature.recipients.set(chosen)
+            transaction.on_commit(lambda: send_confirmation.delay(signature.pk))
+    except IntegrityError:
+        # A double click raced the first submission past the lookup; the first one stands.
+        return Signature.objects.get(petition=petition, email_normalized=fields["email_normalized"])
+    return signature
+
+
+def resend_confirmation(petition, email):
+    """Send a new link to a pending signature of this address, if there is one; say nothing either way."""
+    from .tasks import send_confirmation
+
+    signature = Signature.objects.filter(
+        petition=petition, email_normalized=normalize_email(email), status=Signature.Status.PENDING
+    ).first()
+    if signature:
+        transaction.on_commit(lambda: send_confirmation.delay(signature.pk))
+
+
+def make_token(signature, salt):
+    return signing.dumps(signature.pk, salt=salt, compress=True)
+
+
+def confirmation_token(signature):
+    return make_token(signature, _CONFIRM_SALT)
+
+
+def status_token(signature):
+    return make_token(signature, _STATUS_SALT)
+
+
+def withdraw_token(signature):
+    return make_token(signature, _WITHDRAW_SALT)
+
+
+def signature_from_token(token, salt, max_age=None):
+    """The signature a signed link names, or None when the link is forged, expired or stale."""
+    try:
+        pk = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return Signature.objects.select_related("petition").filter(pk=pk).first()
+
+
+def signature_from_confirmation(token):
+    max_age = settings.CONFIRMATION_MAX_AGE_DAYS * 86400
+    return signature_from_token(token, _CONFIRM_SALT, max_age=max_age)
+
+
+def signature_from_status(token):
+    return signature_from_token(token, _STATUS_SALT)
+
+
+def signature_from_withdraw(token):
+    return signature_from_token(token, _WITHDRAW_SALT)
+
+
+def absolute(path):
+    return settings.SITE_URL + path
+
+
+def signer_links(signature):
+    """The signed links a signer's e-mails carry, in the language they signed in."""
+    with translation.override(signature.language):
+        return {
+            "confirm_url": absolute(reverse("petitions:confirm", args=[confirmation_token(signature)])),
+            "status_url": absolute(reverse("petitions:status", args=[status_token(signature)])),
+            "withdraw_url": absolute(reverse("petitions:withdraw", args=[withdraw_token(signature)])),
+            "petition_url": absolute(signature.petition.get_absolute_url()),
+        }
+
+
+def render_letter(signature, recipient):
+    """The text of one letter exactly as it will be sent: salutation, the English letter, the note, the closing."""
+    parts = [recipient.salutation, signature.letter_text.strip()]
+    if signature.note.strip():
+        parts.append(signature.note.strip())
+    parts.append("Sincerely,\n" + signature.closing())
+    return "\n\n".join(parts)
+
+
+def confirm_signature(signature, recipient_ids=None):
+    """Confirm a pending signature and queue one letter per chosen recipient, in one transaction.
+
+    1. Lock the row and check it is still pending, so two clicks confirm once.
+    2. Narrow the recipients to those the signer kept ticked on the confirmation page.
+    3. Create the letters; each is delivered by a task once the transaction commits.
+    Returns True when this call confirmed the signature.
+    """
+    from .tasks import deliver_letter, send_receipt
+
+    with transaction.atomic():
+        locked = Signature.objects.select_for_update().get(pk=signature.pk)
+        if locked.status != Signature.Status.PENDING:
+            return False
+        recipients = list(locked.recipients.filter(is_active=True))
+        if recipient_ids is not None:
+            recipients = [r for r in recipients if r.pk in set(recipient_ids)]
+            locked.recipients.set(recipients)
+        locked.status = Signature.Status.CONFIRMED
+        locked.confirmed_at = timezone.now()
+        locked.save(update_fields=["status", "confirmed_at"])
+        letters = [
+            Letter.objects.create(
+                signature=locked,
+                recipient=recipient,
+                channel=recipient.channel,
+                body=render_letter(locked, recipient),
+                # With no channel set, organizers must route the letter by hand.
+                status=Letter.Status.QUEUED if recipient.channel else Letter.Status.NEEDS_ACTION,
+            )
+            for recipient in recipients
+        ]
+        letter_ids = [letter.pk for letter in letters if letter.status == Letter.Status.QUEUED]
+
+        def _enqueue():
+            for pk in letter_ids:
+                deliver_letter.delay(pk)
+            send_receipt.delay(locked.pk)
+
+        transaction.on_commit(_enqueue)
+    signature.refresh_from_db()
+    signature.petition.forget_count()
+    return True
+
+
+def withdraw(signature):
+    """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent."""
+    with transaction.atomic():
+        locked = Signature.objects.select_for_update().get(pk=signature.pk)
+        if locked.status == Signature.Status.WITHDRAWN:
+            return False
+        locked.letters.filter(status__in=[Letter.Status.QUEUED, Letter.Status.NEEDS_ACTION]).update(
+            status=Letter.Status.CANCELLED, body=""
+        )
+        erase_personal_data(locked)
+        locked.status = Signature.Status.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.save()
+    signature.petition.forget_count()
+    return True
+
+
+def erase_personal_data(signature):
+    """Blank every field that names or locates a person; the row stays for counting."""
+    for field in ("first_name", "last_name", "email", "email_normalized", "address", "city", "phone", "note"):
+        setattr(signature, field, "")
+    signature.zip_code = ""
+    signature.ip_hash = ""
+    signature.letter_text = ""
+
+
+def petition_for_signing(slug):
+    return Petition.objects.open().filter(slug=slug).first()

@@ -1,0 +1,157 @@
+"""Celery tasks: confirmation and receipt e-mails, letter delivery, and the periodic sweeps.
+
+Tasks take primary keys and load their row, so a message that arrives late or twice does no harm:
+the database, not the broker, is the record of what remains to be done.
+"""
+
+import logging
+import random
+import smtplib
+import socket
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from . import emails
+from .delivery import Outcome, channel_class
+from .models import Letter, Petition, Signature
+
+log = logging.getLogger(__name__)
+
+# Mail errors worth another try: the server is down, slow or says "try later".
+_TEMPORARY_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.error, TimeoutError)
+
+
+def _is_temporary(exc):
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, _TEMPORARY_MAIL_ERRORS)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def send_confirmation(self, signature_id):
+    """E-mail a pending signer the link that confirms their signature."""
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None or signature.status != Signature.Status.PENDING:
+        return
+    try:
+        emails.send_to_signer(signature, "confirm")
+    except Exception as exc:
+        if not _is_temporary(exc):
+            raise
+        log.warning("confirmation for signature %s not sent yet: %s", signature_id, type(exc).__name__)
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
+    Signature.objects.filter(pk=signature_id).update(confirmation_sent_at=timezone.now())
+
+
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def send_receipt(self, signature_id):
+    """E-mail a confirmed signer the text of their letter and the link to its status page."""
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None or signature.status != Signature.Status.CONFIRMED:
+        return
+    letters = signature.letters.select_related("recipient")
+    try:
+        emails.send_to_signer(signature, "receipt", {"letters": letters})
+    except Exception as exc:
+        if not _is_temporary(exc):
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
+
+
+def _retry_delay(attempts):
+    """Exponential backoff with jitter, so retries from a burst do not arrive together."""
+    base = settings.LETTER_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(base, 6 * 3600) * random.uniform(0.8, 1.2))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_letter(letter_id):
+    """Deliver one letter through its recipient's channel, at most once.
+
+    1. Claim the letter with a conditional UPDATE: only a letter that is due (or whose claim has
+       lapsed) moves to "sending", so two workers, or a redelivered message, cannot both send it.
+    2. Hand it to the channel and record what the channel says.
+    3. Temporary failures wait with backoff until the attempts run out; permanent ones fail now.
+    """
+    now = timezone.now()
+    claimed = (
+        Letter.objects.due(now)
+        .filter(pk=letter_id)
+        .update(
+            status=Letter.Status.SENDING,
+            attempts=F("attempts") + 1,
+            lease_until=now + timedelta(seconds=settings.LETTER_LEASE_SECONDS),
+        )
+    )
+    if not claimed:
+        return
+    letter = Letter.objects.select_related("recipient", "signature__petition").get(pk=letter_id)
+    channel = channel_class(letter.recipient.channel)
+    if channel is None or channel.settings_errors(letter.recipient.channel_settings):
+        outcome = Outcome.needs_action("The recipient has no usable delivery channel.")
+    else:
+        letter.channel = letter.recipient.channel
+        try:
+            outcome = channel().send(letter)
+        except Exception as exc:  # A bug in a channel must not leave the letter claimed forever.
+            log.exception("channel %s crashed on letter %s", letter.channel, letter.pk)
+            outcome = Outcome.temporary(f"{type(exc).__name__}: {exc}")
+    _record(letter, outcome)
+
+
+def _record(letter, outcome):
+    now = timezone.now()
+    fields = {"channel": letter.channel, "lease_until": None}
+    if outcome.kind == Outcome.DELIVERED:
+        fields.update(status=Letter.Status.DELIVERED, delivered_at=now, response=outcome.detail, last_error="")
+    elif outcome.kind == Outcome.NEEDS_ACTION:
+        fields.update(status=Letter.Status.NEEDS_ACTION, last_error=outcome.detail)
+    elif outcome.kind == Outcome.TEMPORARY and letter.attempts < settings.LETTER_MAX_ATTEMPTS:
+        fields.update(
+            status=Letter.Status.QUEUED, last_error=outcome.detail, next_attempt_at=now + _retry_delay(letter.attempts)
+        )
+    else:
+        fields.update(status=Letter.Status.FAILED, last_error=outcome.detail)
+    # Only the claim holder records: if the lease lapsed and another worker took over, it records.
+    Letter.objects.filter(pk=letter.pk, status=Letter.Status.SENDING).update(**fields)
+    log.info("letter %s: %s", letter.pk, fields["status"])
+    if fields["status"] == Letter.Status.QUEUED:
+        deliver_letter.apply_async((letter.pk,), eta=fields["next_attempt_at"])
+
+
+@shared_task
+def sweep_letters(limit=1000):
+    """Re-enqueue letters that are due or stuck past their lease: lost messages delay, never lose."""
+    ids = list(Letter.objects.due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        deliver_letter.delay(pk)
+    return len(ids)
+
+
+@shared_task
+def purge_personal_data():
+    """Erase unconfirmed signatures past their time, and signers' data on long-closed petitions."""
+    from . import services
+
+    now = timezone.now()
+    stale = Signature.objects.filter(
+        status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
+        created_at__lt=now - timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS),
+    )
+    deleted, _ = stale.delete()
+    closed = Petition.objects.filter(
+        status=Petition.Status.CLOSED,
+        closed_at__lt=now - timedelta(days=settings.CLOSED_PETITION_RETENTION_DAYS),
+    )
+    erased = 0
+    for signature in Signature.objects.filter(petition__in=closed).exclude(email="").iterator():
+        if signature.letters.filter(status__in=[Letter.Status.QUEUED, Letter.Status.SENDING]).exists():
+            continue
+        services.erase_personal_data(signature)
+        signature.save()
+        erased += 1
+    return {"deleted_unconfirmed": deleted, "erased_closed": erased}

@@ -1,0 +1,277 @@
+"""Shared test data and real local servers: an SMTP server on loopback and Celery worker processes."""
+
+import email
+import email.policy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+
+from petitions import demo
+from petitions.models import Petition, Recipient
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+SHARED_DATA = BASE_DIR.parent / "shared" / "data"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout=30, interval=0.1, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- Data -------------------------------------------------------------------------------------
+
+
+def make_petition(**fields):
+    values = {
+        "slug": "free-political-prisoners",
+        "title_be": demo.TITLE_BE,
+        "title_en": demo.TITLE_EN,
+        "introduction_be": demo.INTRODUCTION_BE,
+        "introduction_en": demo.INTRODUCTION_EN,
+        "letter_be": demo.LETTER_BE,
+        "letter_en": demo.LETTER_EN,
+        "goal": 100,
+        "status": Petition.Status.OPEN,
+    }
+    values.update(fields)
+    return Petition.objects.create(**values)
+
+
+def make_senator(state="IA", senate_class=2, name="Joni Ernst", last_name="Ernst", **fields):
+    values = {
+        "kind": Recipient.Kind.SENATOR,
+        "name": name,
+        "last_name": last_name,
+        "state": state,
+        "senate_class": senate_class,
+        "bioguide_id": f"X{state}{senate_class}{Recipient.objects.count():03d}",
+    }
+    values.update(fields)
+    return Recipient.objects.create(**values)
+
+
+def make_president(**fields):
+    values = {"kind": Recipient.Kind.PRESIDENT, "name": "The President of the United States"}
+    values.update(fields)
+    return Recipient.objects.create(**values)
+
+
+def sign_data(**overrides):
+    """A valid sign-form submission from Iowa writing to both senators and the President."""
+    data = {
+        "title": "Ms.",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.org",
+        "address": "1007 Grand Ave",
+        "city": "Des Moines",
+        "state": "IA",
+        "zip_code": "50309",
+        "country": "",
+        "phone": "",
+        "note": "",
+        "recipients": ["senators", "president"],
+        "consent": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def petition(db):
+    return make_petition()
+
+
+@pytest.fixture
+def recipients(db):
+    """Iowa's two senators and the President."""
+    return [
+        make_senator("IA", 2, "Joni Ernst", "Ernst"),
+        make_senator("IA", 3, "Chuck Grassley", "Grassley"),
+        make_president(),
+    ]
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message it receives, or refuses them while told to."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse_with = None
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+class SMTPServer:
+    def __init__(self):
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self):
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def wait_for(self, count, timeout=30):
+        wait_until(lambda: len(self.messages) >= count, timeout, message=f"{count} e-mails")
+        return self.messages
+
+    def refuse(self, reply="451 4.3.0 Try again later"):
+        self.handler.refuse_with = reply
+
+    def accept(self):
+        self.handler.refuse_with = None
+
+
+@pytest.fixture
+def smtp_server(settings):
+    server = SMTPServer()
+    server.controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    yield server
+    server.controller.stop()
+
+
+# --- Celery workers ---------------------------------------------------------------------------
+
+
+def worker_database_url():
+    """The address of the test database, for processes the tests start."""
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def purge_broker():
+    """Drop messages left by earlier tests: they name rows of a database that no longer exists."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        from campaign.celery import app
+
+        with app.connection_for_write() as conn:
+            for queue in ("mail", "letters"):
+                conn.default_channel.queue_purge(queue)
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the test database and broker."""
+
+    def __init__(self, env, queues="mail,letters", concurrency=1, log_path=None, extra_args=()):
+        self.env = env
+        self.queues = queues
+        self.concurrency = concurrency
+        self.log_path = Path(log_path or settings.VAR_DIR / f"worker-{os.getpid()}-{time.monotonic_ns()}.log")
+        self.extra_args = list(extra_args)
+        self.process = None
+
+    def start(self):
+        command = [
+            sys.executable, "-m", "celery", "-A", "campaign", "worker", "-Q", self.queues,
+            f"--concurrency={self.concurrency}", "--pool=prefork", "--loglevel=INFO", "--without-gossip",
+            "--without-mingle", "--without-heartbeat", *self.extra_args,
+        ]  # fmt: skip
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        start_offset = self.log_path.stat().st_size
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until(
+            lambda: b"ready." in self.log_path.read_bytes()[start_offset:] or self.process.poll() is not None,
+            timeout=60,
+            message="the Celery worker to start",
+        )
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{self.output()}")
+        return self
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self):
+        """SIGKILL the worker and its pool children at once, as a crash or OOM kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.log.close()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        if not self.log.closed:
+            self.log.close()
+
+
+def worker_env(**extra):
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="campaign.test_settings",
+        DATABASE_URL=worker_database_url(),
+        CAMPAIGN_VAR_DIR=str(settings.VAR_DIR),
+        SITE_URL=settings.SITE_URL,
+    )
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        env.update(EMAIL_HOST=settings.EMAIL_HOST, EMAIL_PORT=str(settings.EMAIL_PORT))
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+@pytest.fixture
+def start_worker(transactional_db):
+    """Start real Celery workers; every one is stopped when the test ends."""
+    workers = []
+    purge_broker()
+
+    def start(**kwargs):
+        env = worker_env(**kwargs.pop("env", {}))
+        worker = WorkerProcess(env, **kwargs).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

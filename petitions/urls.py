@@ -1,0 +1,19 @@
+"""URLs of the supporters' pages; mounted under a language prefix."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "petitions"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("p/<slug:slug>/", views.detail, name="detail"),
+    path("p/<slug:slug>/signed/", views.signed, name="signed"),
+    path("p/<slug:slug>/delivered/", views.delivered, name="delivered"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("thanks/<str:token>/", views.thanks, name="thanks"),
+    path("status/<str:token>/", views.status, name="status"),
+    path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
+]

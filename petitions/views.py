@@ -1,0 +1,137 @@
+"""Pages for supporters: the appeal, signing, confirming, status and withdrawal."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .forms import PRESIDENT, SENATORS, ConfirmForm, ResendForm, SignatureForm
+from .models import Letter, Petition, Recipient, Signature
+
+
+def home(request):
+    petitions = Petition.objects.open()
+    return render(request, "petitions/home.html", {"petitions": petitions})
+
+
+def _senators_by_state():
+    senators = {}
+    for senator in Recipient.objects.active().filter(kind=Recipient.Kind.SENATOR).order_by("state", "senate_class"):
+        senators.setdefault(senator.state, []).append(senator.name)
+    return senators
+
+
+@require_http_methods(["GET", "POST"])
+def detail(request, slug):
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    form = SignatureForm(request.POST or None, petition=petition)
+    if request.method == "POST":
+        if not petition.is_open:
+            messages.error(request, _("This petition is closed and no longer takes signatures."))
+            return redirect(petition)
+        if form.is_valid():
+            data = form.cleaned_data
+            wanted = set(data["recipients"])
+            recipients = services.recipients_for(petition, data["state"], data["lives_abroad"])
+            recipients = [
+                r
+                for r in recipients
+                if (r.kind == Recipient.Kind.SENATOR and SENATORS in wanted)
+                or (r.kind == Recipient.Kind.PRESIDENT and PRESIDENT in wanted)
+            ]
+            services.sign(petition, form.signature_data(recipients), translation.get_language())
+            return redirect("petitions:signed", slug=petition.slug)
+    context = {
+        "petition": petition,
+        "form": form,
+        "senators_by_state": _senators_by_state(),
+        "president": Recipient.objects.president(),
+    }
+    return render(request, "petitions/detail.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def signed(request, slug):
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.resend_confirmation(petition, form.cleaned_data["email"])
+        messages.success(request, _("If that address has a signature waiting, we have sent a new link."))
+        return redirect("petitions:signed", slug=slug)
+    return render(request, "petitions/signed.html", {"petition": petition, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    signature = services.signature_from_confirmation(token)
+    if signature is None:
+        return render(request, "petitions/link_invalid.html", status=400)
+    petition = signature.petition
+    if signature.status == Signature.Status.CONFIRMED:
+        return render(request, "petitions/already_confirmed.html", {"petition": petition})
+    if signature.status != Signature.Status.PENDING or not petition.is_open:
+        return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
+    form = ConfirmForm(request.POST or None, signature=signature)
+    if request.method == "POST" and form.is_valid():
+        services.confirm_signature(signature, form.recipient_ids())
+        return redirect("petitions:thanks", token=services.status_token(signature))
+    return render(request, "petitions/confirm.html", {"petition": petition, "signature": signature, "form": form})
+
+
+def thanks(request, token):
+    signature = services.signature_from_status(token)
+    if signature is None or signature.status != Signature.Status.CONFIRMED:
+        raise Http404
+    context = {
+        "petition": signature.petition,
+        "signature": signature,
+        "letters": signature.letters.select_related("recipient"),
+        "share_url": request.build_absolute_uri(signature.petition.get_absolute_url()),
+    }
+    return render(request, "petitions/thanks.html", context)
+
+
+def status(request, token):
+    signature = services.signature_from_status(token)
+    if signature is None:
+        raise Http404
+    letters = signature.letters.select_related("recipient")
+    return render(request, "petitions/status.html", {"signature": signature, "letters": letters})
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request, token):
+    signature = services.signature_from_withdraw(token)
+    if signature is None:
+        return render(request, "petitions/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.withdraw(signature)
+        return render(request, "petitions/withdrawn.html")
+    if signature.status == Signature.Status.WITHDRAWN:
+        return render(request, "petitions/withdrawn.html")
+    return render(request, "petitions/withdraw.html", {"signature": signature})
+
+
+def delivered(request, slug):
+    """Letters delivered per recipient, as counts only: no signer is ever named."""
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    rows = (
+        Recipient.objects.filter(letters__signature__petition=petition)
+        .annotate(delivered=Count("letters", filter=Q(letters__status=Letter.Status.DELIVERED)))
+        .filter(delivered__gt=0)
+        .order_by("kind", "state", "name")
+    )
+    return render(request, "petitions/delivered.html", {"petition": petition, "rows": rows})
+
+
+def privacy(request):
+    context = {
+        "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
+        "closed_days": settings.CLOSED_PETITION_RETENTION_DAYS,
+    }
+    return render(request, "petitions/privacy.html", context)

@@ -1,0 +1,30 @@
+// Shows, as the signer picks a state, which senators will receive the letter. The form works
+// without this script; it only saves a look at the list below the form.
+(function () {
+  "use strict";
+  var data = document.getElementById("senators-by-state");
+  var state = document.getElementById("id_state");
+  if (!data || !state) return;
+  var senators = JSON.parse(data.textContent);
+  var out = document.createElement("p");
+  out.className = "form-text";
+  out.id = "senators-for-state";
+  out.setAttribute("aria-live", "polite");
+  state.parentNode.appendChild(out);
+  function show() {
+    var names = senators[state.value];
+    out.textContent = names ? "\u2192 " + names.join(", ") : "";
+  }
+  state.addEventListener("change", show);
+  show();
+  var form = document.querySelector("form.sign-form");
+  if (form) {
+    // One signature per press: a double click must not send the form twice.
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("[type=submit]");
+      if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+    });
+    var firstError = form.querySelector(".is-invalid");
+    if (firstError) firstError.focus();
+  }
+})();
