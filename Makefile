@@ -18,7 +18,7 @@ run: export DEBUG ?= 1
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py import_legislators --if-offline-skip $(if $(LEGISLATORS_FILE),$(LEGISLATORS_FILE),)
+	$(PY) manage.py import_legislators --if-offline-skip $(if $(LEGISLATORS_FILE),"$(LEGISLATORS_FILE)")
 	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A campaign worker --beat -Q mail,letters --loglevel=INFO --concurrency=2 \
@@ -37,9 +37,11 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
 # Regenerates the catalogues from the code and templates (needs GNU gettext), then compiles them.
+# Both commands walk the whole tree: the virtualenv, var/ and collected static files are not ours.
+MESSAGES_IGNORE := -i ".venv/*" -i "var/*" -i "staticfiles/*" -i "test-artifacts/*"
 messages: $(VENV)/.installed
-	DEBUG=1 $(PY) manage.py makemessages --no-location --no-obsolete -l be -l en
-	DEBUG=1 $(PY) manage.py compilemessages
+	DEBUG=1 $(PY) manage.py makemessages --no-location --no-obsolete -l be -l en $(MESSAGES_IGNORE)
+	DEBUG=1 $(PY) manage.py compilemessages -l be -l en $(MESSAGES_IGNORE)
 
 migrations-check: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
