@@ -79,6 +79,16 @@ class Petition(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     allow_senators = models.BooleanField(_("signers may write to their senators"), default=True)
     allow_president = models.BooleanField(_("signers may write to the President"), default=True)
+    show_map = models.BooleanField(
+        _("show the map of signatures by state on the public page"),
+        default=False,
+        help_text=_("Counts per state only; no signer is named."),
+    )
+    show_responsiveness = models.BooleanField(
+        _("show which offices answer on the public page"),
+        default=False,
+        help_text=_("Letters delivered and the share of signers who report a reply, per office; counts only."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -286,7 +296,12 @@ class Signature(models.Model):
                 name="one_signature_per_email",
             )
         ]
-        indexes = [models.Index(fields=["petition", "status"])]
+        indexes = [
+            models.Index(fields=["petition", "status"]),
+            # The dashboard counts confirmed signatures per state and per day without reading rows.
+            models.Index(fields=["petition", "status", "state"], name="signature_state_count"),
+            models.Index(fields=["petition", "status", "confirmed_at"], name="signature_day_count"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} ({self.get_status_display()})"
@@ -360,3 +375,104 @@ class Letter(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} → {self.recipient}"
+
+
+class Update(models.Model):
+    """News that organizers send to the signers of a petition who agreed to receive it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="updates")
+    subject_be = models.CharField(_("subject (Belarusian)"), max_length=200)
+    subject_en = models.CharField(_("subject (English)"), max_length=200)
+    body_be = models.TextField(_("text (Belarusian)"))
+    body_en = models.TextField(_("text (English)"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("written by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("update to signers")
+        verbose_name_plural = _("updates to signers")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.subject_en or self.subject_be
+
+    def subject_in(self, language):
+        return getattr(self, f"subject_{language}", "") or self.subject_en
+
+    def body_in(self, language):
+        return getattr(self, f"body_{language}", "") or self.body_en
+
+
+class UpdateDelivery(models.Model):
+    """One update to one signer: the row a sending worker claims, so nobody gets it twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: withdrew or unsubscribed")
+
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="deliveries")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="update_deliveries")
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("update sent to a signer")
+        verbose_name_plural = _("updates sent to signers")
+        constraints = [models.UniqueConstraint(fields=["update", "signature"], name="one_update_per_signer")]
+        indexes = [models.Index(fields=["update", "status"])]
+
+    def __str__(self):
+        return f"{self.update} → #{self.signature_id}"
+
+
+class FollowUp(models.Model):
+    """The question, some days after a signer's letters were delivered, whether any office replied."""
+
+    signature = models.OneToOneField(Signature, on_delete=models.CASCADE, related_name="followup")
+    sent_at = models.DateTimeField(_("asked"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+
+    def __str__(self):
+        return f"#{self.signature_id}"
+
+
+class FollowUpAnswer(models.Model):
+    """A signer's answer about one office: did it reply to their letter?"""
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes, it replied")
+        NO = "no", _("No reply")
+        NOT_YET = "not_yet", _("Not yet")
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="answers")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="followup_answers")
+    answer = models.CharField(_("answer"), max_length=10, choices=Answer)
+    answered_at = models.DateTimeField(_("answered"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer about an office")
+        verbose_name_plural = _("answers about offices")
+        constraints = [models.UniqueConstraint(fields=["followup", "recipient"], name="one_answer_per_office")]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.answer}"
