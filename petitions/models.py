@@ -158,7 +158,11 @@ class Petition(models.Model):
         """
         count = cache.get(self._count_key())
         if count is None:
-            count = self.signatures.filter(status=Signature.Status.CONFIRMED).count()
+            # A confirmed signature that was later withdrawn stays in the count, anonymously.
+            count = self.signatures.filter(
+                models.Q(status=Signature.Status.CONFIRMED)
+                | models.Q(status=Signature.Status.WITHDRAWN, confirmed_at__isnull=False)
+            ).count()
             cache.set(self._count_key(), count, settings.COUNT_CACHE_SECONDS)
         return count
 
