@@ -6,6 +6,7 @@ PostgreSQL, Redis and SMTP. The README lists every variable.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -72,7 +73,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site with two-factor login (campaign/admin.py), in place of django.contrib.admin.
+    "campaign.apps.CampaignAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +84,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "petitions",
 ]
 
@@ -93,8 +99,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "campaign.security.PermissionsPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes watches every login and refuses one after AXES_FAILURE_LIMIT failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "campaign.urls"
@@ -141,7 +158,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis that fails soft: with Redis down, pages render and signatures are saved.
+            "BACKEND": "campaign.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "campaign",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -230,6 +248,9 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 60.0},
     "purge-personal-data": {"task": "petitions.tasks.purge_personal_data", "schedule": 3600.0},
+    "sweep-confirmations": {"task": "petitions.tasks.sweep_confirmations", "schedule": 60.0},
+    "resume-updates": {"task": "petitions.tasks.resume_updates", "schedule": 60.0},
+    "send-followups": {"task": "petitions.tasks.send_followups", "schedule": 900.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -241,6 +262,15 @@ LETTER_RETRY_BASE_SECONDS = env_int("LETTER_RETRY_BASE_SECONDS", 60)
 LETTER_LEASE_SECONDS = env_int("LETTER_LEASE_SECONDS", 300)
 UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30)
 CLOSED_PETITION_RETENTION_DAYS = env_int("CLOSED_PETITION_RETENTION_DAYS", 180)
+# Updates to signers: how many e-mails a second, how many a task sends before it hands over to
+# the next, and how long a claimed e-mail may stay unconfirmed before it counts as interrupted.
+UPDATE_SEND_RATE = float(env("UPDATE_SEND_RATE", "5"))
+UPDATE_BATCH_SIZE = env_int("UPDATE_BATCH_SIZE", 200)
+UPDATE_CLAIM_SECONDS = env_int("UPDATE_CLAIM_SECONDS", 300)
+# The follow-up: days after a signer's letters were delivered, and before the one reminder.
+FOLLOWUP_DAYS = env_int("FOLLOWUP_DAYS", 14)
+FOLLOWUP_REMINDER_DAYS = env_int("FOLLOWUP_REMINDER_DAYS", 7)
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 180)
 LEGISLATORS_URL = env("LEGISLATORS_URL", "https://unitedstates.github.io/congress-legislators/legislators-current.json")
 
 LOGGING = {
@@ -268,3 +298,113 @@ X_FRAME_OPTIONS = "DENY"
 
 # The admin's address; moving it off /admin/ turns away most drive-by login attempts.
 ADMIN_URL = env("ADMIN_URL", "admin").strip("/") + "/"
+
+# --- Abuse resistance, privacy and the admin's locks (issue 5) --------------------------------
+
+
+def env_rates(name, default):
+    """Rate limits as django-ratelimit writes them ("2/m,5/5m": two a minute, five in five minutes)."""
+    rates = env_list(name, default)
+    for rate in rates:
+        if not re.fullmatch(r"\d+/\d*[smhd]", rate):
+            raise ImproperlyConfigured(f"{name} must be rates such as 2/m,5/5m, not {rate!r}")
+    return rates
+
+
+# Proxies in front of the site that append the client's address to X-Forwarded-For. With 0 the
+# address is REMOTE_ADDR and the header is ignored, since a client can send it with any value.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Signing and asking for a new confirmation link, per IP address and per e-mail address, per
+# petition. Past a limit a signature is quietly quarantined for organizers to review.
+SIGN_RATES_PER_IP = env_rates("SIGN_RATES_PER_IP", "2/m,5/5m")
+SIGN_RATES_PER_EMAIL = env_rates("SIGN_RATES_PER_EMAIL", "3/10m")
+RESEND_RATES_PER_IP = env_rates("RESEND_RATES_PER_IP", "2/m,5/5m")
+RESEND_RATES_PER_EMAIL = env_rates("RESEND_RATES_PER_EMAIL", "1/m,3/h")
+# When the cache cannot be reached, let signatures through as pending rather than quarantine
+# everyone: a flood during an outage is still visible in the activity view afterwards.
+RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
+# The least time, in seconds, a person takes between seeing the form and sending it; 0 turns the
+# check off.
+SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
+# An optional CAPTCHA on the sign form: "" (off), "turnstile" or "hcaptcha".
+CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER").lower()
+if CAPTCHA_PROVIDER not in ("", "turnstile", "hcaptcha"):
+    raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be turnstile, hcaptcha or empty, not {CAPTCHA_PROVIDER!r}")
+CAPTCHA_SITE_KEY = env("CAPTCHA_SITE_KEY")
+CAPTCHA_SECRET_KEY = env_secret("CAPTCHA_SECRET_KEY")
+CAPTCHA_VERIFY_URL = env("CAPTCHA_VERIFY_URL")  # Empty: the provider's own address.
+if CAPTCHA_PROVIDER and not (CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY):
+    raise ImproperlyConfigured("CAPTCHA_PROVIDER needs CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY.")
+# IP addresses are kept only as an HMAC under this key (SECRET_KEY when unset), and dropped after
+# IP_HASH_RETENTION_DAYS: long enough to review a flood, not long enough to track anyone.
+IP_HASH_KEY = env_secret("IP_HASH_KEY")
+IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 14)
+
+# The admin's locks: django-axes locks a username and address out after repeated failures, and
+# django-otp asks for a TOTP code from anyone with a device, from everyone with ADMIN_REQUIRE_2FA.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"
+AXES_LOCKOUT_TEMPLATE = None
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Campaign admin")
+
+# Content-Security-Policy (django-csp 4.0's format): scripts and styles from our own files only,
+# never inline. A view that must be embedded elsewhere (the counter widget) opts out of framing
+# protection with Django's @xframe_options_exempt and csp.decorators.csp_update({"frame-ancestors":
+# ["*"]}), which replace X-Frame-Options DENY and this policy's frame-ancestors 'none' for it alone.
+_CAPTCHA_ORIGINS = {
+    "turnstile": ["https://challenges.cloudflare.com"],
+    "hcaptcha": ["https://hcaptcha.com", "https://*.hcaptcha.com"],
+}.get(CAPTCHA_PROVIDER, [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_CAPTCHA_ORIGINS],
+        "style-src": ["'self'", *_CAPTCHA_ORIGINS],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *_CAPTCHA_ORIGINS],
+        "frame-src": _CAPTCHA_ORIGINS or ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# What the browser may let pages use: nothing the site needs, so nothing at all.
+PERMISSIONS_POLICY = env(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=(), browsing-topics=()",
+)
+
+# Letter delivery channels (petitions/delivery/). Recipients' non-secret channel settings live in
+# the admin; everything secret (the CWC API key, HTTP tokens) comes from the environment only.
+# CWC (Communicating with Congress): the endpoint is given without its ?apikey=, which is added.
+CWC_ENDPOINT = env("CWC_ENDPOINT")
+CWC_API_KEY = env_secret("CWC_API_KEY")
+CWC_DELIVERY_AGENT = env("CWC_DELIVERY_AGENT")
+CWC_DELIVERY_AGENT_ACK_EMAIL = env("CWC_DELIVERY_AGENT_ACK_EMAIL")
+CWC_DELIVERY_AGENT_CONTACT_NAME = env("CWC_DELIVERY_AGENT_CONTACT_NAME")
+CWC_DELIVERY_AGENT_CONTACT_EMAIL = env("CWC_DELIVERY_AGENT_CONTACT_EMAIL")
+CWC_DELIVERY_AGENT_CONTACT_PHONE = env("CWC_DELIVERY_AGENT_CONTACT_PHONE")
+CWC_CAMPAIGN_ID = env("CWC_CAMPAIGN_ID")
+# The Senate asks vendors for at most 5 to 10 messages a second; counted across all workers.
+CWC_RATE_LIMIT = env_int("CWC_RATE_LIMIT", 5)
+
+
+# Bearer tokens for HTTP recipients, as "name=token,other=token2"; a recipient's settings name one.
+def _http_tokens(value):
+    pairs = [item.strip().partition("=") for item in value.split(",") if item.strip()]
+    if any(not name or not sep or not token for name, sep, token in pairs):
+        raise ImproperlyConfigured("DELIVERY_HTTP_TOKENS must look like name=token,other=token2")
+    return {name.strip(): token.strip() for name, _sep, token in pairs}
+
+
+DELIVERY_HTTP_TOKENS = _http_tokens(env_secret("DELIVERY_HTTP_TOKENS"))
+# How long a CWC or HTTP receiver may take to answer; keep it well under LETTER_LEASE_SECONDS.
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 30)

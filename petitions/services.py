@@ -167,13 +167,23 @@ def signer_links(signature):
         }
 
 
+# The longest letter any channel takes whole: CWC's ConstituentMessage holds at most 10,000 characters.
+LETTER_MAX_CHARS = 10_000
+
+
 def render_letter(signature, recipient):
-    """The text of one letter exactly as it will be sent: salutation, the English letter, the note, the closing."""
-    parts = [recipient.salutation, signature.letter_text.strip()]
-    if signature.note.strip():
-        parts.append(signature.note.strip())
-    parts.append("Sincerely,\n" + signature.closing())
-    return "\n\n".join(parts)
+    """The text of one letter exactly as it will be sent: salutation, the English letter, the note, the closing.
+
+    A personal note too long for the letter to fit LETTER_MAX_CHARS is cut, so that every channel
+    sends this text unchanged and it stays the record of what was sent.
+    """
+    head = [recipient.salutation, signature.letter_text.strip()]
+    closing = "Sincerely,\n" + signature.closing()
+    note = signature.note.strip()
+    room = LETTER_MAX_CHARS - len("\n\n".join([*head, closing])) - 2
+    if len(note) > room:
+        note = note[: max(0, room - 1)].rstrip() + "…" if room > 20 else ""
+    return "\n\n".join([*head, note, closing] if note else [*head, closing])
 
 
 def confirm_signature(signature, recipient_ids=None):

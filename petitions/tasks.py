@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import emails
-from .delivery import Outcome, channel_class
+from .delivery import Outcome, channel_class, settings_problem
 from .models import Letter, Petition, Signature
 
 log = logging.getLogger(__name__)
@@ -68,65 +68,107 @@ def _retry_delay(attempts):
     return timedelta(seconds=min(base, 6 * 3600) * random.uniform(0.8, 1.2))
 
 
+# Reminders due further ahead than this are left to the sweeper: a Redis broker hands an
+# unacknowledged message to another worker after its visibility timeout, so far-off ETAs multiply.
+_MAX_ETA_SECONDS = 600
+
+
+def enqueue_letter(letter_id, when=None):
+    """Remind a worker to deliver a letter now, or at WHEN; `sweep_letters` covers lost or far-off reminders."""
+    if when is not None and (when - timezone.now()).total_seconds() > _MAX_ETA_SECONDS:
+        return
+    deliver_letter.apply_async((letter_id,), eta=when)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_letter(letter_id):
-    """Deliver one letter through its recipient's channel, at most once.
+    """Deliver one letter through its channel, at most once.
 
     1. Claim the letter with a conditional UPDATE: only a letter that is due (or whose claim has
        lapsed) moves to "sending", so two workers, or a redelivered message, cannot both send it.
-    2. Hand it to the channel and record what the channel says.
+       The new lease end doubles as the claim's token: only its holder may record the outcome.
+    2. Hand it to its channel (the recipient's, unless organizers re-routed the letter) and record
+       what the channel says. A channel with broken settings leaves the letter to organizers.
     3. Temporary failures wait with backoff until the attempts run out; permanent ones fail now.
     """
     now = timezone.now()
+    lease = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS)
     claimed = (
         Letter.objects.due(now)
-        .filter(pk=letter_id)
-        .update(
-            status=Letter.Status.SENDING,
-            attempts=F("attempts") + 1,
-            lease_until=now + timedelta(seconds=settings.LETTER_LEASE_SECONDS),
-        )
+        .filter(pk=letter_id, attempts__lt=settings.LETTER_MAX_ATTEMPTS)
+        .update(status=Letter.Status.SENDING, attempts=F("attempts") + 1, lease_until=lease)
     )
     if not claimed:
         return
     letter = Letter.objects.select_related("recipient", "signature__petition").get(pk=letter_id)
-    channel = channel_class(letter.recipient.channel)
-    if channel is None or channel.settings_errors(letter.recipient.channel_settings):
-        outcome = Outcome.needs_action("The recipient has no usable delivery channel.")
+    letter.channel = letter.channel or letter.recipient.channel
+    problem = settings_problem(letter.channel, letter.recipient)
+    if problem:
+        outcome = Outcome.needs_action(problem)
     else:
-        letter.channel = letter.recipient.channel
         try:
-            outcome = channel().send(letter)
+            outcome = channel_class(letter.channel)().send(letter)
         except Exception as exc:  # A bug in a channel must not leave the letter claimed forever.
             log.exception("channel %s crashed on letter %s", letter.channel, letter.pk)
             outcome = Outcome.temporary(f"{type(exc).__name__}: {exc}")
-    _record(letter, outcome)
+    _record(letter, outcome, lease)
 
 
-def _record(letter, outcome):
+def _record(letter, outcome, lease):
     now = timezone.now()
     fields = {"channel": letter.channel, "lease_until": None}
     if outcome.kind == Outcome.DELIVERED:
         fields.update(status=Letter.Status.DELIVERED, delivered_at=now, response=outcome.detail, last_error="")
     elif outcome.kind == Outcome.NEEDS_ACTION:
-        fields.update(status=Letter.Status.NEEDS_ACTION, last_error=outcome.detail)
+        fields.update(status=Letter.Status.NEEDS_ACTION, last_error=outcome.detail, next_attempt_at=None)
+    elif outcome.kind == Outcome.DEFERRED:
+        # The receiver asked us to wait (a maintenance window, a rate limit): not an attempt.
+        fields.update(
+            status=Letter.Status.QUEUED,
+            last_error=outcome.detail,
+            next_attempt_at=outcome.not_before,
+            attempts=F("attempts") - 1,
+        )
     elif outcome.kind == Outcome.TEMPORARY and letter.attempts < settings.LETTER_MAX_ATTEMPTS:
         fields.update(
             status=Letter.Status.QUEUED, last_error=outcome.detail, next_attempt_at=now + _retry_delay(letter.attempts)
         )
     else:
         fields.update(status=Letter.Status.FAILED, last_error=outcome.detail)
-    # Only the claim holder records: if the lease lapsed and another worker took over, it records.
-    Letter.objects.filter(pk=letter.pk, status=Letter.Status.SENDING).update(**fields)
+    # Only the claim's holder records: if its lease lapsed and another worker took the letter over,
+    # that worker's outcome is the one that counts.
+    recorded = Letter.objects.filter(pk=letter.pk, status=Letter.Status.SENDING, lease_until=lease).update(**fields)
+    if not recorded:
+        log.warning("letter %s: claim lapsed before its outcome (%s) was recorded", letter.pk, outcome.kind)
+        return
     log.info("letter %s: %s", letter.pk, fields["status"])
     if fields["status"] == Letter.Status.QUEUED:
-        deliver_letter.apply_async((letter.pk,), eta=fields["next_attempt_at"])
+        enqueue_letter(letter.pk, fields["next_attempt_at"])
 
 
 @shared_task
 def sweep_letters(limit=1000):
-    """Re-enqueue letters that are due or stuck past their lease: lost messages delay, never lose."""
-    ids = list(Letter.objects.due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    """Re-enqueue letters whose reminder was lost: due for longer than a lease, or stuck in sending.
+
+    A lost broker message, a flushed Redis or a killed worker so delays a letter, never loses it.
+    Letters due only a moment ago are left alone: their reminder is most likely still in the queue.
+    """
+    now = timezone.now()
+    # A letter whose worker died every time it tried (a crash the letter causes, say) stops here.
+    Letter.objects.filter(
+        status=Letter.Status.SENDING, lease_until__lt=now, attempts__gte=settings.LETTER_MAX_ATTEMPTS
+    ).update(status=Letter.Status.FAILED, lease_until=None, last_error="The worker sending it stopped every time.")
+    overdue = now - timedelta(seconds=settings.LETTER_LEASE_SECONDS)
+    ids = list(
+        Letter.objects.due(now)
+        .filter(
+            Q(status=Letter.Status.SENDING)
+            | Q(next_attempt_at__lte=overdue)
+            | Q(next_attempt_at__isnull=True, created_at__lte=overdue)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     for pk in ids:
         deliver_letter.delay(pk)
     return len(ids)

@@ -1,10 +1,12 @@
 """Delivery channels: each sends one letter its own way and says how it went.
 
 A channel never retries and never writes to the database; `petitions.tasks.deliver_letter` decides
-what an outcome means for the letter. Channels are looked up by the recipient's `channel` value.
+what an outcome means for the letter. Channels are looked up by the letter's `channel` value, which
+starts as its recipient's channel and changes when organizers re-route the letter.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.module_loading import import_string
 
@@ -15,9 +17,12 @@ class Outcome:
     TEMPORARY = "temporary"
     PERMANENT = "permanent"
     NEEDS_ACTION = "needs_action"
+    # Not an attempt at all: the receiver asked us to wait (a maintenance window, a rate limit).
+    DEFERRED = "deferred"
 
     kind: str
     detail: str = ""
+    not_before: datetime | None = None
 
     @classmethod
     def delivered(cls, reference=""):
@@ -35,6 +40,10 @@ class Outcome:
     def needs_action(cls, reason):
         return cls(cls.NEEDS_ACTION, reason)
 
+    @classmethod
+    def deferred(cls, reason, not_before):
+        return cls(cls.DEFERRED, reason, not_before)
+
 
 class Channel:
     """One way of delivering letters. Subclasses implement `send` and may check their settings."""
@@ -43,8 +52,12 @@ class Channel:
         raise NotImplementedError
 
     @classmethod
-    def settings_errors(cls, settings):
-        """Problems with a recipient's channel settings, as {key: message}; empty when usable."""
+    def settings_errors(cls, channel_settings, recipient=None):
+        """Problems with a recipient's channel settings, as {key: message}; empty when usable.
+
+        RECIPIENT, when given, lets a channel check what it needs of the recipient itself (a
+        senator's state and class for CWC, an office address for print).
+        """
         return {}
 
 
@@ -60,3 +73,12 @@ def channel_class(name):
     """The channel class for a recipient's `channel` value, or None when none is set."""
     path = _CHANNELS.get(name)
     return import_string(path) if path else None
+
+
+def settings_problem(name, recipient):
+    """Why channel NAME cannot deliver to RECIPIENT, as one sentence; empty when it can."""
+    channel = channel_class(name)
+    if channel is None:
+        return "No delivery channel is set."
+    errors = channel.settings_errors(recipient.channel_settings or {}, recipient)
+    return " ".join(f"{key}: {message}" for key, message in errors.items())
