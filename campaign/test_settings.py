@@ -15,6 +15,13 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Tests sign many times a minute from 127.0.0.1, faster than any person: the abuse checks stay out
+# of their way, and petitions/tests/test_abuse.py turns them back on at production values.
+for _rates in ("SIGN_RATES_PER_IP", "SIGN_RATES_PER_EMAIL", "RESEND_RATES_PER_IP", "RESEND_RATES_PER_EMAIL"):
+    os.environ.setdefault(_rates, "100000/m")
+os.environ.setdefault("SIGN_MIN_SECONDS", "0")
+# The test client's login() passes no request, which django-axes refuses; test_access.py enables it.
+os.environ.setdefault("AXES_ENABLED", "0")
 
 from .settings import *  # noqa: E402,F403
 from .settings import DATABASES, VAR_DIR  # noqa: E402

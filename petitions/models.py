@@ -1,6 +1,7 @@
 """The campaign's records: petitions, the officials who receive letters, signatures and letters."""
 
 import hashlib
+import ipaddress
 import uuid
 
 from django.conf import settings
@@ -281,6 +282,10 @@ class Signature(models.Model):
     recipients = models.ManyToManyField(Recipient, verbose_name=_("recipients"), blank=True)
     wants_updates = models.BooleanField(_("agreed to receive updates"), default=False)
     ip_hash = models.CharField(_("keyed hash of the IP address"), max_length=64, blank=True)
+    ip_prefix_hash = models.CharField(
+        _("keyed hash of the IP network"), max_length=64, blank=True, db_index=True, help_text=_("The /24 or /48.")
+    )
+    quarantine_reason = models.CharField(_("why quarantined"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("signed"), auto_now_add=True, db_index=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
@@ -328,6 +333,85 @@ class Signature(models.Model):
         if self.phone:
             lines.append(self.phone)
         return "\n".join(line for line in lines if line.strip())
+
+
+class BlockedEmailDomain(models.Model):
+    """A domain, such as a disposable-address service, whose addresses may not sign."""
+
+    domain = models.CharField(
+        _("domain"), max_length=253, unique=True, help_text=_("For example mailinator.com; its subdomains too.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked e-mail domain")
+        verbose_name_plural = _("blocked e-mail domains")
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower().lstrip("@").rstrip(".")
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def blocks(cls, email):
+        """Whether the address's domain, or a domain above it, is blocked."""
+        domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+        parts = domain.split(".")
+        candidates = [".".join(parts[i:]) for i in range(len(parts) - 1)]
+        return bool(candidates) and cls.objects.filter(domain__in=candidates).exists()
+
+
+def _validate_network(value):
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValidationError(_("Enter a network such as 203.0.113.0/24 or 2001:db8::/32.")) from None
+
+
+class BlockedNetwork(models.Model):
+    """An IP range whose signatures are quietly quarantined. Checked before the address is hashed."""
+
+    network = models.CharField(
+        _("network (CIDR)"), max_length=50, unique=True, validators=[_validate_network], help_text=_("203.0.113.0/24")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked network")
+        verbose_name_plural = _("blocked networks")
+        ordering = ["network"]
+
+    def __str__(self):
+        return self.network
+
+    def save(self, *args, **kwargs):
+        self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
+        super().save(*args, **kwargs)
+
+
+class SignatureExport(models.Model):
+    """A record of one CSV export of signatures: who took personal data out, when, and which."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name=_("user"), related_name="+"
+    )
+    username = models.CharField(_("username"), max_length=150)
+    created_at = models.DateTimeField(_("exported"), auto_now_add=True)
+    filters = models.TextField(_("filter"), blank=True, help_text=_("The admin list's query string."))
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature export")
+        verbose_name_plural = _("signature exports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.username} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 def _new_delivery_id():

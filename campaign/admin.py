@@ -1,0 +1,44 @@
+"""The admin site: a password and, from anyone who has a TOTP device or when required, a code."""
+
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django_otp import user_has_device
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+def _needs_second_factor(user):
+    return settings.ADMIN_REQUIRE_2FA or user_has_device(user)
+
+
+class CampaignAdminAuthenticationForm(OTPAdminAuthenticationForm):
+    """Asks for the TOTP code from users who have a device, and from everyone with ADMIN_REQUIRE_2FA."""
+
+    def clean(self):
+        self.cleaned_data = AdminAuthenticationForm.clean(self)
+        user = self.get_user()
+        if user is not None and _needs_second_factor(user):
+            self.clean_otp(user)
+        return self.cleaned_data
+
+
+class CampaignAdminSite(OTPAdminSite):
+    """Django's admin behind django-otp: two-factor is available, and compulsory with ADMIN_REQUIRE_2FA.
+
+    A staff member without a device, while two-factor is not compulsory, gets in with a password;
+    one with a device must use it. A superuser gives a colleague a device under "TOTP devices",
+    which shows the QR code to scan.
+    """
+
+    login_form = CampaignAdminAuthenticationForm
+    site_header = _("Campaign administration")
+    site_title = _("Campaign administration")
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+
+    def has_permission(self, request):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return user.is_verified() or not _needs_second_factor(user)

@@ -1,0 +1,46 @@
+"""A Redis cache that fails soft: while Redis is unreachable, reads miss and writes are dropped.
+
+The cache holds only what can be recomputed (counts, rate-limit counters), so an outage must cost
+speed, never a 500 page or a lost signature.
+"""
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _soft(method, fallback):
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _UNREACHABLE as exc:
+            log.warning("cache unreachable during %s: %s", method.__name__, type(exc).__name__)
+            return fallback(*args, **kwargs) if callable(fallback) else fallback
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+def _default(key, default=None, *args, **kwargs):
+    return default
+
+
+class FailSoftRedisCache(RedisCache):
+    get = _soft(RedisCache.get, _default)
+    get_many = _soft(RedisCache.get_many, {})
+    has_key = _soft(RedisCache.has_key, False)
+    set = _soft(RedisCache.set, None)
+    set_many = _soft(RedisCache.set_many, [])
+    add = _soft(RedisCache.add, False)
+    touch = _soft(RedisCache.touch, False)
+    delete = _soft(RedisCache.delete, False)
+    delete_many = _soft(RedisCache.delete_many, None)
+    # None, not an error: django-ratelimit reads it as "count unknown" and applies RATELIMIT_FAIL_OPEN.
+    incr = _soft(RedisCache.incr, None)
+    clear = _soft(RedisCache.clear, None)

@@ -1,0 +1,192 @@
+"""Abuse resistance on the sign form: who is asking, how often, from where, and whether it is a bot.
+
+Nothing here refuses a person loudly. A request that trips a check is told what everyone is told,
+and its signature is quarantined for organizers to release or delete, so a bot learns nothing.
+"""
+
+import ipaddress
+import logging
+import time
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import salted_hmac
+from django_ratelimit.core import get_usage
+
+log = logging.getLogger(__name__)
+
+_FORM_STARTED_SALT = "petitions.form-started"
+_CAPTCHA_VERIFY_URLS = {
+    "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+    "hcaptcha": "https://api.hcaptcha.com/siteverify",
+}
+CAPTCHA_RESPONSE_FIELDS = {"turnstile": "cf-turnstile-response", "hcaptcha": "h-captcha-response"}
+CAPTCHA_SCRIPTS = {
+    "turnstile": "https://challenges.cloudflare.com/turnstile/v0/api.js",
+    "hcaptcha": "https://js.hcaptcha.com/1/api.js",
+}
+CAPTCHA_WIDGET_CLASSES = {"turnstile": "cf-turnstile", "hcaptcha": "h-captcha"}
+
+
+class Reason:
+    """Why a signature was quarantined, as stored on it for organizers."""
+
+    RATE_IP = "rate-ip"
+    RATE_EMAIL = "rate-email"
+    HONEYPOT = "honeypot"
+    TOO_FAST = "too-fast"
+    NETWORK = "blocked-network"
+
+
+# --- The client's address ----------------------------------------------------------------------
+
+
+def _valid_ip(value):
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request):
+    """The client's address, trusting X-Forwarded-For only as far as our own proxies wrote it.
+
+    Each of TRUSTED_PROXY_COUNT proxies appends the address it received the request from, so the
+    client is the TRUSTED_PROXY_COUNT-th entry from the right; anything further left was written by
+    the client and may be forged. With no trusted proxies the header is ignored altogether.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= count:
+            address = _valid_ip(forwarded[-count])
+            if address:
+                return address
+    return _valid_ip(remote) or "0.0.0.0"  # noqa: S104 - a placeholder, never bound
+
+
+def _keyed_hash(kind, value):
+    key = settings.IP_HASH_KEY or settings.SECRET_KEY
+    return salted_hmac(f"petitions.{kind}", value, secret=key, algorithm="sha256").hexdigest()
+
+
+def hash_ip(ip):
+    """An HMAC of the address: equal addresses give equal hashes, but the address cannot be read back."""
+    return _keyed_hash("ip", ip)
+
+
+def ip_prefix(ip):
+    """The /24 (IPv4) or /48 (IPv6) network of an address: the unit a flood usually comes from."""
+    address = ipaddress.ip_address(ip)
+    length = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{length}", strict=False))
+
+
+def hash_ip_prefix(ip):
+    """An HMAC of the address's network.
+
+    We keep a keyed hash rather than the prefix itself: a /24 can narrow a signer down to a town or
+    an employer, which for an exile with family in Belarus is too much to keep. The hash still
+    groups a flood from one network for the activity view, and is dropped with the address hash.
+    """
+    return _keyed_hash("ip-prefix", ip_prefix(ip))
+
+
+def ip_is_blocked(ip):
+    """Whether the address falls in a network organizers have blocked. Checked before hashing."""
+    from .models import BlockedNetwork
+
+    address = ipaddress.ip_address(ip)
+    for network in BlockedNetwork.objects.values_list("network", flat=True):
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+# --- Rate limits --------------------------------------------------------------------------------
+
+
+def over_limit(request, group, value, rates):
+    """Count one more request for VALUE in GROUP; True when any of RATES is exceeded.
+
+    Counters live in the Django cache (Redis in production). With the cache down django-ratelimit
+    cannot count, and RATELIMIT_FAIL_OPEN decides.
+    """
+    exceeded = False
+    for rate in rates:
+        usage = get_usage(
+            request, group=f"{group}:{rate}", key=lambda _group, _request: value, rate=rate, increment=True
+        )
+        if usage is not None and usage["should_limit"]:
+            exceeded = True
+    return exceeded
+
+
+def signing_quarantine_reason(request, petition, email_normalized, ip):
+    """Why a signature from this request should be quarantined, or "" when it may go ahead."""
+    reason = ""
+    if ip_is_blocked(ip):
+        reason = Reason.NETWORK
+    # Every check counts the request, so a flood keeps counting even once it is caught.
+    if over_limit(request, f"sign-ip:{petition.pk}", hash_ip(ip), settings.SIGN_RATES_PER_IP):
+        reason = reason or Reason.RATE_IP
+    if over_limit(request, f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL):
+        reason = reason or Reason.RATE_EMAIL
+    return reason
+
+
+def resend_allowed(request, petition, email_normalized):
+    ip = client_ip(request)
+    by_ip = over_limit(request, f"resend-ip:{petition.pk}", hash_ip(ip), settings.RESEND_RATES_PER_IP)
+    by_email = over_limit(request, f"resend-email:{petition.pk}", email_normalized, settings.RESEND_RATES_PER_EMAIL)
+    return not (by_ip or by_email)
+
+
+# --- Bot traps ----------------------------------------------------------------------------------
+
+
+def form_started_token():
+    """A signed timestamp the form carries, so we know how long the person took to fill it in."""
+    return signing.dumps(time.time(), salt=_FORM_STARTED_SALT)
+
+
+def filled_too_fast(token):
+    """True when the form came back sooner than a person could fill it in, or without a valid stamp."""
+    if settings.SIGN_MIN_SECONDS <= 0:
+        return False
+    try:
+        started = float(signing.loads(token or "", salt=_FORM_STARTED_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return True
+    return time.time() - started < settings.SIGN_MIN_SECONDS
+
+
+# --- CAPTCHA ------------------------------------------------------------------------------------
+
+
+def captcha_enabled():
+    return bool(settings.CAPTCHA_PROVIDER)
+
+
+def captcha_passed(response_token, ip):
+    """Ask the CAPTCHA provider, server to server, whether the browser solved the challenge.
+
+    A provider that cannot be reached counts as a failure: the person is asked to try again, and
+    the form keeps what they typed.
+    """
+    if not response_token:
+        return False
+    url = settings.CAPTCHA_VERIFY_URL or _CAPTCHA_VERIFY_URLS[settings.CAPTCHA_PROVIDER]
+    data = {"secret": settings.CAPTCHA_SECRET_KEY, "response": response_token, "remoteip": ip}
+    try:
+        answer = requests.post(url, data=data, timeout=5)
+        answer.raise_for_status()
+        return bool(answer.json().get("success"))
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("CAPTCHA provider unreachable: %s", type(exc).__name__)
+        return False
