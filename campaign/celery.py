@@ -2,10 +2,43 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
 
 app = Celery("campaign")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _log_like_the_site(**kwargs):
+    """Workers and beat log through settings.LOGGING: one line per event, e-mail addresses scrubbed."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@signals.before_task_publish.connect
+def _pass_request_id(headers=None, **kwargs):
+    """A task enqueued while serving a request carries the request's id to the worker's log lines."""
+    from .logs import request_id
+
+    if headers is not None and request_id.get() != "-":
+        headers.setdefault("request_id", request_id.get())
+
+
+@signals.task_prerun.connect
+def _log_with_request_id(task_id=None, task=None, **kwargs):
+    from .logs import request_id
+
+    request_id.set(getattr(task.request, "request_id", None) or task_id)
+
+
+@signals.task_postrun.connect
+def _forget_request_id(**kwargs):
+    from .logs import request_id
+
+    request_id.set("-")

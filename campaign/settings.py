@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request carries its id (campaign/logs.py).
+    "campaign.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +138,11 @@ TEMPLATES = [
 
 # Database: SQLite under var/ unless DATABASE_URL names another. Connections persist between
 # requests and are checked before reuse, so a restarted PostgreSQL costs one failed check, not a 500.
+# Persistent connections rather than psycopg's pool: each gunicorn thread and each Celery prefork
+# child keeps exactly one connection, so the count per host is plain arithmetic (docs/deploy.md);
+# a pool opened before Celery forks its children would be shared across processes, and its
+# background threads do not survive the fork. Past a few hosts, PgBouncer in front of PostgreSQL
+# pools across every host, which a per-process pool cannot do.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -192,16 +199,22 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# In production, `collectstatic` (run when the image is built) writes content-hashed, compressed
+# copies and a manifest; pages then link the hashed names, which whitenoise serves with
+# "Cache-Control: max-age=315360000, public, immutable", since a changed file gets a new name.
+# Without the manifest a page fails loudly rather than link a file that is not there.
+# With DEBUG, files are served as they are in static/, with no build step.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# Files under their own names (not hashed: robots, a favicon) may change between releases.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 3600
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -233,6 +246,8 @@ else:
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # kombu's default is ./control, in whatever folder the worker was started from.
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -273,11 +288,20 @@ FOLLOWUP_REMINDER_DAYS = env_int("FOLLOWUP_REMINDER_DAYS", 7)
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 180)
 LEGISLATORS_URL = env("LEGISLATORS_URL", "https://unitedstates.github.io/congress-legislators/legislators-current.json")
 
+# One line per event with the request (or task) id, e-mail addresses scrubbed (campaign/logs.py).
+# Workers and beat use this too (campaign/celery.py); gunicorn.conf.py formats gunicorn's lines alike.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {
+        "request_id": {"()": "campaign.logs.RequestIdFilter"},
+        "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
+    },
+    "formatters": {"line": {"()": "campaign.logs.OneLineFormatter", "format": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id", "scrub_email"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -286,6 +310,8 @@ LOGGING = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and Docker probe over plain HTTP, inside the network: answer, do not redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -24,8 +24,11 @@ os.environ.setdefault("SIGN_MIN_SECONDS", "0")
 os.environ.setdefault("AXES_ENABLED", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, VAR_DIR  # noqa: E402
+from .settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+# Pages link static files by their plain names: the hashed names of production need collectstatic,
+# which the tests that serve production settings run themselves (campaign/tests/test_gunicorn.py).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
