@@ -163,7 +163,9 @@ def _save(recipient):
     try:
         recipient.full_clean(validate_unique=False)
     except ValidationError as error:
-        raise DatasetError(f"{recipient} ({recipient.bioguide_id}): {error}") from error
+        # Named by field and value: the validators' messages are in whatever language is active.
+        invalid = ", ".join(f"{name} {getattr(recipient, name)!r}" for name in error.message_dict)
+        raise DatasetError(f"{recipient} ({recipient.bioguide_id}) has an invalid {invalid}.") from error
     recipient.save()
 
 
