@@ -4,12 +4,15 @@ import re
 import unicodedata
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
+from django.conf import settings
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import STATE_CHOICES, STATES_WITH_SENATORS, Signature
+from . import abuse
+from .models import STATE_CHOICES, STATES_WITH_SENATORS, BlockedEmailDomain, Signature
 
 _ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 _PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -33,10 +36,11 @@ class _CleanTextMixin:
     """Refuses control characters in every text field: one line where a line is expected."""
 
     multiline_fields = ("note",)
+    trap_fields = ()
 
     def _clean_text_fields(self):
         for name, value in list(self.cleaned_data.items()):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or name in self.trap_fields:
                 continue
             value = value.replace("\r\n", "\n").replace("\r", "\n") if name in self.multiline_fields else value
             if _has_control_characters(value, allow_newlines=name in self.multiline_fields):
@@ -111,10 +115,18 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         required=False,
     )
     consent = forms.BooleanField(label=_("I have read the privacy notice and agree to it"))
+    # Bot traps. People never see the first (it is off-screen, out of the tab order and hidden from
+    # screen readers, and its label says to leave it empty); naive bots fill in every field. The
+    # second carries a signed time the form was shown, so a form sent back at once gives a bot away.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+    form_started = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+    trap_fields = ("website", "form_started")
 
-    def __init__(self, *args, petition, **kwargs):
+    def __init__(self, *args, petition, client_ip=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.petition = petition
+        self.client_ip = client_ip
+        self.fields["form_started"].initial = abuse.form_started_token()
         choices = []
         if petition.allow_senators:
             choices.append((SENATORS, _("My state's two senators")))
@@ -125,7 +137,46 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            *[name for name in self.fields if name not in self.trap_fields],
+            Div(
+                Field("website", tabindex="-1", autocomplete="off"),
+                css_class="hp-field",
+                aria_hidden="true",
+            ),
+            "form_started",
+            HTML(self._captcha_widget()),
+        )
         self.helper.add_input(Submit("sign", _("Sign the appeal"), css_class="btn-primary btn-lg"))
+
+    @staticmethod
+    def _captcha_widget():
+        """The CAPTCHA provider's widget and script, when one is switched on; nothing otherwise."""
+        provider = settings.CAPTCHA_PROVIDER
+        if not provider:
+            return ""
+        return format_html(
+            '<div class="{} mb-3" data-sitekey="{}"></div><script src="{}" async defer></script>',
+            abuse.CAPTCHA_WIDGET_CLASSES[provider],
+            settings.CAPTCHA_SITE_KEY,
+            abuse.CAPTCHA_SCRIPTS[provider],
+        )
+
+    def bot_reason(self):
+        """Why this submission looks like a bot's ("" when it does not): the honeypot or the timer."""
+        if (self.data.get("website") or "").strip():
+            return abuse.Reason.HONEYPOT
+        if abuse.filled_too_fast(self.data.get("form_started")):
+            return abuse.Reason.TOO_FAST
+        return ""
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if BlockedEmailDomain.blocks(email):
+            raise forms.ValidationError(
+                gettext("Addresses from this provider cannot be used to sign. Please use your own e-mail address.")
+            )
+        return email
 
     def clean_zip_code(self):
         return self.cleaned_data["zip_code"].strip()
@@ -145,6 +196,11 @@ class SignatureForm(_CleanTextMixin, forms.Form):
 
     def clean(self):
         self._clean_text_fields()
+        if abuse.captcha_enabled():
+            token = self.data.get(abuse.CAPTCHA_RESPONSE_FIELDS[settings.CAPTCHA_PROVIDER])
+            if not abuse.captcha_passed(token, self.client_ip or ""):
+                message = gettext("Please complete the check that you are not a robot and send the form again.")
+                self.add_error(None, message)
         data = self.cleaned_data
         abroad = data.get("lives_abroad")
         chosen = set(data.get("recipients") or [])

@@ -45,13 +45,17 @@ def recipients_for(petition, state, abroad):
     return recipients
 
 
-def sign(petition, data, language, ip_hash=""):
+def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_reason=""):
     """Record a signature from the cleaned form DATA and send a confirmation e-mail.
 
     1. Look for this person's signature on the petition by normalized e-mail.
     2. A pending one is updated with the new details and gets a fresh confirmation link; a
        confirmed one is left alone, so the answer never reveals whether an address had signed.
-    3. The confirmation e-mail is sent by a task once the transaction commits.
+    3. With a QUARANTINE_REASON (a rate limit, a bot trap, a blocked network) a new signature is
+       kept quarantined, without a confirmation, for organizers to review; an existing one is left
+       as it is. A clean attempt later takes a quarantined signature back to pending.
+    4. The confirmation e-mail is sent by a task once the transaction commits. If the broker is
+       down the signature is saved all the same, and `sweep_confirmations` sends it later.
     """
     from .tasks import send_confirmation
 
@@ -78,6 +82,7 @@ def sign(petition, data, language, ip_hash=""):
         letter_hash=petition.letter_hash(),
         letter_text=petition.letter_en,
         ip_hash=ip_hash,
+        ip_prefix_hash=ip_prefix_hash,
     )
     chosen = data["recipients"]
     try:
@@ -87,16 +92,25 @@ def sign(petition, data, language, ip_hash=""):
                 .filter(petition=petition, email_normalized=fields["email_normalized"])
                 .first()
             )
+            retry = signature is not None and signature.status in (
+                Signature.Status.PENDING,
+                Signature.Status.QUARANTINED,
+            )
             if signature is None:
-                signature = Signature.objects.create(petition=petition, **fields)
-            elif signature.status == Signature.Status.PENDING:
+                status = Signature.Status.QUARANTINED if quarantine_reason else Signature.Status.PENDING
+                signature = Signature.objects.create(
+                    petition=petition, status=status, quarantine_reason=quarantine_reason, **fields
+                )
+            elif retry and not quarantine_reason:
                 for name, value in fields.items():
                     setattr(signature, name, value)
+                signature.status, signature.quarantine_reason = Signature.Status.PENDING, ""
                 signature.save()
             else:
                 return signature
             signature.recipients.set(chosen)
-            transaction.on_commit(lambda: send_confirmation.delay(signature.pk))
+            if signature.status == Signature.Status.PENDING:
+                transaction.on_commit(lambda: send_confirmation.delay(signature.pk), robust=True)
     except IntegrityError:
         # A double click raced the first submission past the lookup; the first one stands.
         return Signature.objects.get(petition=petition, email_normalized=fields["email_normalized"])
@@ -111,7 +125,7 @@ def resend_confirmation(petition, email):
         petition=petition, email_normalized=normalize_email(email), status=Signature.Status.PENDING
     ).first()
     if signature:
-        transaction.on_commit(lambda: send_confirmation.delay(signature.pk))
+        transaction.on_commit(lambda: send_confirmation.delay(signature.pk), robust=True)
 
 
 def make_token(signature, salt):
@@ -225,7 +239,8 @@ def confirm_signature(signature, recipient_ids=None):
                 deliver_letter.delay(pk)
             send_receipt.delay(locked.pk)
 
-        transaction.on_commit(_enqueue)
+        # Robust: with the broker down the letters are saved and the sweeper sends them later.
+        transaction.on_commit(_enqueue, robust=True)
     signature.refresh_from_db()
     signature.petition.forget_count()
     return True
@@ -254,6 +269,7 @@ def erase_personal_data(signature):
         setattr(signature, field, "")
     signature.zip_code = ""
     signature.ip_hash = ""
+    signature.ip_prefix_hash = ""
     signature.letter_text = ""
 
 

@@ -32,10 +32,17 @@ def _is_temporary(exc):
 
 
 @shared_task(bind=True, acks_late=True, max_retries=10)
-def send_confirmation(self, signature_id):
-    """E-mail a pending signer the link that confirms their signature."""
+def send_confirmation(self, signature_id, only_if_unsent=False):
+    """E-mail a pending signer the link that confirms their signature.
+
+    Quarantined signatures get nothing until organizers release them. ONLY_IF_UNSENT (from the
+    sweeper) skips a signature whose confirmation went out meanwhile, so a reminder that was only
+    slow, not lost, does not send the link twice.
+    """
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
     if signature is None or signature.status != Signature.Status.PENDING:
+        return
+    if only_if_unsent and signature.confirmation_sent_at is not None:
         return
     try:
         emails.send_to_signer(signature, "confirm")
@@ -174,6 +181,29 @@ def sweep_letters(limit=1000):
     return len(ids)
 
 
+# A confirmation not sent this long after signing lost its reminder (the broker was down).
+_CONFIRMATION_GRACE = timedelta(minutes=1)
+
+
+@shared_task
+def sweep_confirmations(limit=1000):
+    """Send confirmations that were never sent: the signature was saved while the broker was down."""
+    now = timezone.now()
+    ids = list(
+        Signature.objects.filter(
+            status=Signature.Status.PENDING,
+            confirmation_sent_at__isnull=True,
+            created_at__lt=now - _CONFIRMATION_GRACE,
+            created_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        send_confirmation.delay(pk, only_if_unsent=True)
+    return len(ids)
+
+
 @shared_task
 def purge_personal_data():
     """Erase unconfirmed signatures past their time, and signers' data on long-closed petitions."""
@@ -196,4 +226,10 @@ def purge_personal_data():
         services.erase_personal_data(signature)
         signature.save()
         erased += 1
-    return {"deleted_unconfirmed": deleted, "erased_closed": erased}
+    # Address hashes serve rate limits and the review of a flood; after that they only track people.
+    dropped = (
+        Signature.objects.filter(created_at__lt=now - timedelta(days=settings.IP_HASH_RETENTION_DAYS))
+        .exclude(ip_hash="", ip_prefix_hash="")
+        .update(ip_hash="", ip_prefix_hash="")
+    )
+    return {"deleted_unconfirmed": deleted, "erased_closed": erased, "dropped_ip_hashes": dropped}

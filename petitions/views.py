@@ -7,9 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import abuse, services
 from .forms import PRESIDENT, SENATORS, ConfirmForm, ResendForm, SignatureForm
 from .models import Letter, Petition, Recipient, Signature
 
@@ -26,10 +27,27 @@ def _senators_by_state():
     return senators
 
 
+def _sender_marks(request, form, petition, ip):
+    """What a signing request says about its sender: keyed hashes of its address, and any reason to quarantine.
+
+    The blocked networks are checked here, while the address is still known; only hashes are kept.
+    """
+    email_normalized = services.normalize_email(form.cleaned_data["email"])
+    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip)
+    return {
+        "ip_hash": abuse.hash_ip(ip),
+        "ip_prefix_hash": abuse.hash_ip_prefix(ip),
+        "quarantine_reason": form.bot_reason() or over_limit,
+    }
+
+
+# Error reports never show what a signer typed: every field of the form is personal.
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def detail(request, slug):
     petition = get_object_or_404(Petition.objects.published(), slug=slug)
-    form = SignatureForm(request.POST or None, petition=petition)
+    ip = abuse.client_ip(request)
+    form = SignatureForm(request.POST or None, petition=petition, client_ip=ip)
     if request.method == "POST":
         if not petition.is_open:
             messages.error(request, _("This petition is closed and no longer takes signatures."))
@@ -44,7 +62,9 @@ def detail(request, slug):
                 if (r.kind == Recipient.Kind.SENATOR and SENATORS in wanted)
                 or (r.kind == Recipient.Kind.PRESIDENT and PRESIDENT in wanted)
             ]
-            services.sign(petition, form.signature_data(recipients), translation.get_language())
+            # A quarantined signature gets the same answer as any other, so a bot learns nothing.
+            marks = _sender_marks(request, form, petition, ip)
+            services.sign(petition, form.signature_data(recipients), translation.get_language(), **marks)
             return redirect("petitions:signed", slug=petition.slug)
     context = {
         "petition": petition,
@@ -55,12 +75,16 @@ def detail(request, slug):
     return render(request, "petitions/detail.html", context, status=400 if form.errors else 200)
 
 
+@sensitive_post_parameters("email")
 @require_http_methods(["GET", "POST"])
 def signed(request, slug):
     petition = get_object_or_404(Petition.objects.published(), slug=slug)
     form = ResendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.resend_confirmation(petition, form.cleaned_data["email"])
+        email = form.cleaned_data["email"]
+        # Past the limits nothing is sent, and the answer is the same: it reveals nothing either way.
+        if abuse.resend_allowed(request, petition, services.normalize_email(email)):
+            services.resend_confirmation(petition, email)
         messages.success(request, _("If that address has a signature waiting, we have sent a new link."))
         return redirect("petitions:signed", slug=slug)
     return render(request, "petitions/signed.html", {"petition": petition, "form": form})
