@@ -279,3 +279,28 @@ def start_worker(transactional_db):
     yield start
     for worker in workers:
         worker.stop()
+
+
+# --- Receivers of letters ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cwc_receiver(settings):
+    """A CWC endpoint on loopback that validates every message; the site's CWC settings point at it."""
+    from .receivers import CWCReceiver, cwc_settings
+
+    receiver = CWCReceiver().start()
+    for name, value in cwc_settings(receiver.endpoint).items():
+        setattr(settings, name, value)
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def http_receiver():
+    """An HTTP endpoint on loopback that records what is POSTed to it."""
+    from .receivers import HTTPReceiver
+
+    receiver = HTTPReceiver().start()
+    yield receiver
+    receiver.stop()
