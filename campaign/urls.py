@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from campaign import views as campaign_views
+from petitions import views as petition_views
+from petitions.sitemaps import SITEMAPS
 
 ADMIN_URL = settings.ADMIN_URL
 
@@ -14,6 +17,10 @@ urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
     path("readyz", campaign_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Addresses without a language: machines read them, and the count is the same in every language.
+    path("robots.txt", petition_views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("api/petitions/<slug:slug>/count.json", petition_views.count_json, name="api-petition-count"),
 ]
 urlpatterns += i18n_patterns(
     path(ADMIN_URL, admin.site.urls),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("p/<slug:slug>/", views.detail, name="detail"),
     path("p/<slug:slug>/signed/", views.signed, name="signed"),
     path("p/<slug:slug>/delivered/", views.delivered, name="delivered"),
+    path("p/<slug:slug>/widget/", views.widget, name="widget"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("thanks/<str:token>/", views.thanks, name="thanks"),
     path("status/<str:token>/", views.status, name="status"),

@@ -1,14 +1,17 @@
 """Pages for supporters: the appeal, signing, confirming, status and withdrawal."""
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, cache_page
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import abuse, services
 from .forms import PRESIDENT, SENATORS, ConfirmForm, ResendForm, SignatureForm
@@ -71,6 +74,7 @@ def detail(request, slug):
         "form": form,
         "senators_by_state": _senators_by_state(),
         "president": Recipient.objects.president(),
+        "share_url": settings.SITE_URL + petition.get_absolute_url(),
     }
     return render(request, "petitions/detail.html", context, status=400 if form.errors else 200)
 
@@ -159,3 +163,39 @@ def privacy(request):
         "closed_days": settings.CLOSED_PETITION_RETENTION_DAYS,
     }
     return render(request, "petitions/privacy.html", context)
+
+
+# The count is public and the same for everyone, so browsers and proxies may keep it for a few
+# seconds and serve a stale copy while they fetch a new one: a crowd refreshing costs one request.
+_count_cache = cache_control(
+    public=True, max_age=settings.COUNT_CACHE_SECONDS, stale_while_revalidate=6 * settings.COUNT_CACHE_SECONDS
+)
+
+
+@require_GET
+@cache_page(settings.COUNT_CACHE_SECONDS)
+@_count_cache
+def count_json(request, slug):
+    """A petition's confirmed count and goal, for partner sites and the counter widget."""
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    data = {"petition": petition.slug, "confirmed": petition.confirmed_count(), "goal": petition.goal}
+    data.update(open=petition.is_open, url=settings.SITE_URL + petition.get_absolute_url())
+    return JsonResponse(data)
+
+
+# Partner sites show this page in an iframe, so it alone is exempt from X-Frame-Options: DENY and
+# from the content security policy's frame-ancestors 'none' (see CONTENT_SECURITY_POLICY in
+# settings). Both decorators sit outside cache_page so that a cached copy keeps the exceptions.
+@csp_replace({"frame-ancestors": ["*"]})
+@xframe_options_exempt
+@require_GET
+@cache_page(settings.COUNT_CACHE_SECONDS)
+@_count_cache
+def widget(request, slug):
+    """A small counter with a link to sign, for partner sites to embed."""
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    return render(request, "petitions/widget.html", {"petition": petition})
+
+
+def robots_txt(request):
+    return render(request, "robots.txt", {"site_url": settings.SITE_URL}, content_type="text/plain")
