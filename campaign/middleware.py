@@ -19,10 +19,9 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _VALID_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = rid
-        token = request_id.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(token)
+        # Not reset on the way out: Django logs a failed response, and gunicorn its access line, after
+        # the middleware returns. The next request on this thread sets its own id.
+        request_id.set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response

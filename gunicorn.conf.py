@@ -1,0 +1,87 @@
+"""gunicorn's settings for the web process: `gunicorn -c gunicorn.conf.py campaign.wsgi` (bin/entrypoint web).
+
+Every value can be changed from the environment; the README's table lists the variables.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name, default):
+    value = os.environ.get(name, "")
+    return int(value) if value else default
+
+
+_cpus = multiprocessing.cpu_count()
+
+# Inside a container the port must be reachable from the other containers; tests bind 127.0.0.1.
+bind = [f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{_int('PORT', 8000)}"]  # noqa: S104
+
+# Processes for CPU, threads for waiting on PostgreSQL, Redis and the client: one process per core
+# plus one, four threads each. Each thread holds one database connection (CONN_MAX_AGE), so a host
+# uses workers x threads connections: 12 on 2 cores. docs/deploy.md has the arithmetic for many hosts.
+workers = _int("WEB_CONCURRENCY", _cpus + 1)
+threads = _int("WEB_THREADS", 4)
+worker_class = "gthread"
+
+# A request that takes longer than this is stuck: the worker is killed and replaced.
+timeout = _int("WEB_TIMEOUT", 30)
+# On SIGTERM (a deploy, a scale-down), requests in flight get this long to finish.
+graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
+# Longer than a load balancer's own idle timeout would make it reuse a connection we just closed;
+# behind one with a 60 s idle timeout (AWS ALB), set WEB_KEEPALIVE=65.
+keepalive = _int("WEB_KEEPALIVE", 5)
+# Replace each process after a number of requests, staggered, so a slow leak never takes a host down.
+max_requests = _int("WEB_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+
+# The load balancer terminates TLS and says so in X-Forwarded-Proto; Django reads it itself
+# (SECURE_PROXY_SSL_HEADER). gunicorn is told to trust it from any address because only the load
+# balancer can reach the web hosts: keep it that way (docs/deploy.md).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+# gunicorn's control socket sits at one path per user: two instances on a host (a blue-green
+# deploy, the tests) would take it from each other. Signals (HUP, TERM, TTIN) do the same job.
+control_socket_disable = True
+
+# Logs: one line per event on stdout (access) and stderr (gunicorn's own), in the site's format.
+# The access line names the request id and never the client's address (%(h)s), the query string
+# (%(q)s, where a form may carry an e-mail address), the referrer or the user agent.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%({x-request-id}o)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "campaign.logs.RequestIdFilter"},
+        "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
+    },
+    "formatters": {
+        # Same columns as settings.LOG_FORMAT: an access line's message starts with the request id.
+        "line": {"()": "campaign.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "app": {
+            "()": "campaign.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "access": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "line",
+            "filters": ["scrub_email"],
+        },
+        "error": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "app",
+            "filters": ["request_id", "scrub_email"],
+        },
+    },
+    "root": {"handlers": ["error"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+    },
+}
