@@ -1,13 +1,16 @@
 """The organizers' admin: petitions in two languages side by side, signatures, recipients, letters."""
 
 import csv
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import StrIndex, Substr, TruncHour
 from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .delivery import channel_class
-from .models import Letter, Petition, Recipient, Signature
+from .models import BlockedEmailDomain, BlockedNetwork, Letter, Petition, Recipient, Signature, SignatureExport
 
 
 @admin.register(Petition)
@@ -133,33 +136,127 @@ EXPORT_FIELDS = [
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
     list_display = ["__str__", "petition", "last_name", "state", "status", "language", "created_at"]
-    list_filter = ["petition", StateFilter, "status", "language", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "petition",
+        StateFilter,
+        "status",
+        "quarantine_reason",
+        "language",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["first_name", "last_name", "email", "zip_code"]
     list_select_related = ["petition"]
     show_full_result_count = False
     date_hierarchy = "created_at"
-    readonly_fields = ["letter_hash", "ip_hash", "created_at", "confirmation_sent_at", "confirmed_at", "withdrawn_at"]
+    readonly_fields = [
+        "letter_hash", "ip_hash", "ip_prefix_hash", "quarantine_reason", "created_at", "confirmation_sent_at",
+        "confirmed_at", "withdrawn_at",
+    ]  # fmt: skip
     filter_horizontal = ["recipients"]
     change_list_template = "admin/petitions/signature/change_list.html"
+    actions = ["release_quarantined", "delete_quarantined"]
 
     def get_urls(self):
         urls = [
             path("export/", self.admin_site.admin_view(self.export_csv), name="petitions_signature_export"),
+            path("activity/", self.admin_site.admin_view(self.activity_view), name="petitions_signature_activity"),
         ]
         return urls + super().get_urls()
 
+    @admin.action(
+        description=_("Release the selected quarantined signatures and send their confirmations"),
+        permissions=["change"],
+    )
+    def release_quarantined(self, request, queryset):
+        from .tasks import send_confirmation
+
+        with transaction.atomic():
+            ids = list(queryset.filter(status=Signature.Status.QUARANTINED).values_list("pk", flat=True))
+            Signature.objects.filter(pk__in=ids, status=Signature.Status.QUARANTINED).update(
+                status=Signature.Status.PENDING, quarantine_reason=""
+            )
+            transaction.on_commit(lambda: [send_confirmation.delay(pk) for pk in ids], robust=True)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d signature released; its confirmation is on its way.",
+                "%(count)d signatures released; their confirmations are on their way.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+        )
+
+    @admin.action(description=_("Delete the selected quarantined signatures"), permissions=["delete"])
+    def delete_quarantined(self, request, queryset):
+        deleted = queryset.filter(status=Signature.Status.QUARANTINED).delete()[1].get("petitions.Signature", 0)
+        self.message_user(
+            request,
+            ngettext("%(count)d quarantined signature deleted.", "%(count)d quarantined signatures deleted.", deleted)
+            % {"count": deleted},
+        )
+
+    def activity_view(self, request):
+        """Signatures per hour by IP network and by e-mail domain, so organizers see a flood as it starts."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            hours = min(max(int(request.GET.get("hours", 24)), 1), 24 * 14)
+        except ValueError:
+            hours = 24
+        recent = Signature.objects.filter(created_at__gte=timezone.now() - timedelta(hours=hours))
+        counts = {
+            "signatures": Count("pk"),
+            "quarantined": Count("pk", filter=Q(status=Signature.Status.QUARANTINED)),
+        }
+        by_network = (
+            recent.exclude(ip_prefix_hash="")
+            .annotate(hour=TruncHour("created_at"))
+            .values("hour", "ip_prefix_hash")
+            .annotate(**counts)
+            .order_by("-signatures", "-hour")[:50]
+        )
+        by_domain = (
+            recent.exclude(email_normalized="")
+            .annotate(
+                hour=TruncHour("created_at"),
+                domain=Substr("email_normalized", StrIndex("email_normalized", Value("@")) + 1),
+            )
+            .values("hour", "domain")
+            .annotate(**counts)
+            .order_by("-signatures", "-hour")[:50]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Unusual activity"),
+            "hours": hours,
+            "by_network": by_network,
+            "by_domain": by_domain,
+            "changelist_url": reverse("admin:petitions_signature_changelist"),
+        }
+        return TemplateResponse(request, "admin/petitions/signature/activity.html", context)
+
     def export_csv(self, request):
-        """Stream the signatures of the current filter as CSV, a row at a time, however many there are."""
+        """Stream the signatures of the current filter as CSV, a row at a time, however many there are.
+
+        Only data stewards hold the permission, and every export is recorded: who, when, which filter.
+        """
         if not request.user.has_perm("petitions.export_signature"):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).order_by("pk").values_list(*EXPORT_FIELDS)
+        record = SignatureExport.objects.create(
+            user=request.user, username=request.user.get_username(), filters=request.GET.urlencode()
+        )
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(EXPORT_FIELDS)
+            count = 0
             for row in queryset.iterator(chunk_size=2000):
+                count += 1
                 yield writer.writerow(row)
+            SignatureExport.objects.filter(pk=record.pk).update(rows=count)
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
@@ -172,6 +269,37 @@ class SignatureAdmin(admin.ModelAdmin):
             query = request.GET.urlencode()
             extra_context["export_url"] = reverse("admin:petitions_signature_export") + (f"?{query}" if query else "")
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(BlockedEmailDomain)
+class BlockedEmailDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "note", "created_at"]
+    search_fields = ["domain", "note"]
+
+
+@admin.register(BlockedNetwork)
+class BlockedNetworkAdmin(admin.ModelAdmin):
+    list_display = ["network", "note", "created_at"]
+    search_fields = ["network", "note"]
+
+
+@admin.register(SignatureExport)
+class SignatureExportAdmin(admin.ModelAdmin):
+    """The record of exports, read-only: nobody may change or erase who took personal data out."""
+
+    list_display = ["created_at", "username", "filters", "rows"]
+    list_filter = [("created_at", admin.DateFieldListFilter)]
+    search_fields = ["username"]
+    readonly_fields = ["user", "username", "created_at", "filters", "rows"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Letter)
