@@ -365,6 +365,9 @@ if CAPTCHA_PROVIDER and not (CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY):
 # IP_HASH_RETENTION_DAYS: long enough to review a flood, not long enough to track anyone.
 IP_HASH_KEY = env_secret("IP_HASH_KEY")
 IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 14)
+# A pending signature whose confirmation is not out this long after signing lost its reminder
+# (the broker was down); the sweeper sends it.
+CONFIRMATION_SWEEP_GRACE_SECONDS = env_int("CONFIRMATION_SWEEP_GRACE_SECONDS", 60)
 
 # The admin's locks: django-axes locks a username and address out after repeated failures, and
 # django-otp asks for a TOTP code from anyone with a device, from everyone with ADMIN_REQUIRE_2FA.
