@@ -181,10 +181,6 @@ def sweep_letters(limit=1000):
     return len(ids)
 
 
-# A confirmation not sent this long after signing lost its reminder (the broker was down).
-_CONFIRMATION_GRACE = timedelta(minutes=1)
-
-
 @shared_task
 def sweep_confirmations(limit=1000):
     """Send confirmations that were never sent: the signature was saved while the broker was down."""
@@ -193,7 +189,7 @@ def sweep_confirmations(limit=1000):
         Signature.objects.filter(
             status=Signature.Status.PENDING,
             confirmation_sent_at__isnull=True,
-            created_at__lt=now - _CONFIRMATION_GRACE,
+            created_at__lt=now - timedelta(seconds=settings.CONFIRMATION_SWEEP_GRACE_SECONDS),
             created_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
         )
         .order_by("pk")

@@ -161,6 +161,7 @@ def privacy(request):
     context = {
         "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
         "closed_days": settings.CLOSED_PETITION_RETENTION_DAYS,
+        "ip_days": settings.IP_HASH_RETENTION_DAYS,
     }
     return render(request, "petitions/privacy.html", context)
 
