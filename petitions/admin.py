@@ -1,19 +1,21 @@
 """The organizers' admin: petitions in two languages side by side, signatures, recipients, letters."""
 
 import csv
+import io
+import zipfile
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import StrIndex, Substr, TruncHour
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -67,13 +69,51 @@ class PetitionAdmin(admin.ModelAdmin):
         )
         by_status = ", ".join(f"{Letter.Status(row['status']).label}: {row['n']}" for row in letters) or "—"
         return format_html(
-            "{}: {} · {}: {}<br>{}: {}",
+            "{}: {} · {}: {}<br>{}: {}{}",
             _("Confirmed"),
             signatures["confirmed"],
             _("Waiting for e-mail confirmation"),
             signatures["pending"],
             _("Letters"),
             by_status,
+            self._letters_by_recipient(petition),
+        )
+
+    def _letters_by_recipient(self, petition):
+        """A table of letters per recipient and status, each count a link to those letters."""
+        rows = (
+            Letter.objects.filter(signature__petition=petition)
+            .values("recipient", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        counts = {}
+        for row in rows:
+            counts.setdefault(row["recipient"], {})[row["status"]] = row["n"]
+        if not counts:
+            return ""
+        url = reverse("admin:petitions_letter_changelist")
+        query = "?signature__petition__id__exact={}&recipient__id__exact={}&status__exact={}"
+        lines = [
+            format_html(
+                "<tr><th scope='row'>{}</th>{}</tr>",
+                recipient,
+                format_html_join(
+                    "",
+                    "<td><a href='{}'>{}</a></td>",
+                    (
+                        (url + query.format(petition.pk, recipient.pk, status), counts[recipient.pk].get(status, 0))
+                        for status in Letter.Status.values
+                    ),
+                ),
+            )
+            for recipient in Recipient.objects.filter(pk__in=counts)
+        ]
+        return format_html(
+            "<table><thead><tr><th scope='col'>{}</th>{}</tr></thead><tbody>{}</tbody></table>",
+            _("Recipient"),
+            format_html_join("", "<th scope='col'>{}</th>", ((label,) for label in Letter.Status.labels)),
+            format_html_join("", "{}", ((line,) for line in lines)),
         )
 
 
@@ -88,8 +128,16 @@ class RecipientForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         channel = channel_class(data.get("channel"))
+        if data.get("channel_settings") is not None and not isinstance(data["channel_settings"], dict):
+            raise forms.ValidationError(
+                {"channel_settings": _('Write the settings as a JSON object, for example {"address": "…"}.')}
+            )
         if channel is not None:
-            errors = channel.settings_errors(data.get("channel_settings") or {})
+            # The channel checks the recipient as it would be saved: its kind, state, address.
+            fields = ("kind", "name", "state", "senate_class", "office", "office_address")
+            recipient = Recipient(**{name: data.get(name) or "" for name in fields if name != "senate_class"})
+            recipient.senate_class = data.get("senate_class")
+            errors = channel.settings_errors(data.get("channel_settings") or {}, recipient)
             if errors:
                 raise forms.ValidationError(
                     {"channel_settings": [f"{key}: {message}" for key, message in errors.items()]}
@@ -302,36 +350,142 @@ class SignatureExportAdmin(admin.ModelAdmin):
         return False
 
 
+class PrintBatchFilter(admin.SimpleListFilter):
+    """Letters of one downloaded print batch not yet marked delivered, to select and mark them."""
+
+    title = _("print batch")
+    parameter_name = "print_batch"
+
+    def lookups(self, request, model_admin):
+        from .delivery.printing import BATCH_PREFIX, waiting_for_print
+
+        batches = (
+            waiting_for_print(Letter.objects.filter(response__startswith=BATCH_PREFIX))
+            .values_list("response", flat=True)
+            .distinct()
+            .order_by("-response")
+        )
+        return [(batch, batch.removeprefix(BATCH_PREFIX)) for batch in batches[:50]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(response=self.value())
+        return queryset
+
+
+def _reroute_action(channel):
+    @admin.action(
+        description=_("Send the selected letters through: %(channel)s") % {"channel": channel.label},
+        permissions=["change"],
+    )
+    def reroute(model_admin, request, queryset):
+        model_admin.reroute(request, queryset, channel.value)
+
+    reroute.__name__ = f"reroute_to_{channel.value}"
+    return reroute
+
+
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
-    list_display = ["delivery_id", "recipient", "status", "channel", "attempts", "created_at", "delivered_at"]
+    list_display = [
+        "delivery_id", "recipient", "status", "channel", "attempts", "short_error", "created_at", "delivered_at",
+    ]  # fmt: skip
     list_filter = [
         "status",
         "channel",
         ("recipient", admin.RelatedOnlyFieldListFilter),
         "signature__petition",
         ("created_at", admin.DateFieldListFilter),
+        PrintBatchFilter,
     ]
     list_select_related = ["recipient"]
     search_fields = ["delivery_id"]
     show_full_result_count = False
+    # Letters change state only through the actions, which keep deliveries to at most once.
     readonly_fields = [
-        "signature", "recipient", "delivery_id", "body", "attempts", "next_attempt_at", "lease_until",
-        "last_error", "response", "created_at", "delivered_at",
+        "signature", "recipient", "delivery_id", "status", "channel", "body", "attempts", "next_attempt_at",
+        "lease_until", "last_error", "response", "created_at", "delivered_at",
     ]  # fmt: skip
-    actions = ["retry_letters"]
+    actions = [
+        "retry_letters",
+        *[_reroute_action(channel) for channel in Recipient.Channel if channel.value],
+        "download_print_batch",
+        "mark_printed_delivered",
+    ]
 
-    @admin.action(description=_("Retry the selected letters now"), permissions=["change"])
-    def retry_letters(self, request, queryset):
-        from .tasks import deliver_letter
+    def has_add_permission(self, request):
+        return False
 
-        retryable = [Letter.Status.FAILED, Letter.Status.NEEDS_ACTION, Letter.Status.QUEUED]
-        ids = list(queryset.filter(status__in=retryable).values_list("pk", flat=True))
-        with transaction.atomic():
-            Letter.objects.filter(pk__in=ids).update(status=Letter.Status.QUEUED, next_attempt_at=None, attempts=0)
-            transaction.on_commit(lambda: [deliver_letter.delay(pk) for pk in ids])
+    @admin.display(description=_("last error"))
+    def short_error(self, letter):
+        return letter.last_error[:80] + ("…" if len(letter.last_error) > 80 else "")
+
+    def reroute(self, request, queryset, channel=None):
+        from .services import reroute_letters
+
+        moved, refused = reroute_letters(queryset, channel)
         self.message_user(
             request,
-            ngettext("%(count)d letter queued again.", "%(count)d letters queued again.", len(ids))
-            % {"count": len(ids)},
+            ngettext("%(count)d letter queued for delivery.", "%(count)d letters queued for delivery.", moved)
+            % {"count": moved},
         )
+        if refused:
+            letter, problem = refused[0]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d letter stays as it was. %(recipient)s: %(problem)s",
+                    "%(count)d letters stay as they were. For example %(recipient)s: %(problem)s",
+                    len(refused),
+                )
+                % {"count": len(refused), "recipient": letter.recipient, "problem": problem},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Retry the selected letters through their recipient's channel"), permissions=["change"])
+    def retry_letters(self, request, queryset):
+        self.reroute(request, queryset)
+
+    @admin.action(
+        description=_("Download a print batch of the selected letters (a PDF per recipient)"), permissions=["change"]
+    )
+    def download_print_batch(self, request, queryset):
+        from .delivery import printing
+
+        batches = printing.start_batches(queryset)
+        if not batches:
+            self.message_user(request, _("None of the selected letters is waiting to be printed."), messages.WARNING)
+            return None
+        files = [
+            (f"letters-{batch_id}.pdf", printing.batch_pdf(recipient, letters, batch_id))
+            for recipient, batch_id, letters in batches
+        ]
+        if len(files) == 1:
+            name, content = files[0]
+            response = HttpResponse(content, content_type="application/pdf")
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for name, content in files:
+                    archive.writestr(name, content)
+            name = f"letters-{timezone.now():%Y%m%d-%H%M%S}.zip"
+            response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description=_("Mark the selected printed letters delivered"), permissions=["change"])
+    def mark_printed_delivered(self, request, queryset):
+        from .delivery import printing
+
+        count = printing.mark_printed(queryset, request.user.get_username())
+        self.message_user(
+            request,
+            ngettext("%(count)d printed letter marked delivered.", "%(count)d printed letters marked delivered.", count)
+            % {"count": count},
+        )
+        if count < queryset.count():
+            self.message_user(
+                request,
+                _("Letters not in a downloaded print batch were left as they were."),
+                messages.WARNING,
+            )

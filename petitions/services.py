@@ -275,3 +275,40 @@ def erase_personal_data(signature):
 
 def petition_for_signing(slug):
     return Petition.objects.open().filter(slug=slug).first()
+
+
+def reroute_letters(letters, channel=None):
+    """Queue LETTERS again, through CHANNEL or, when None, each through its recipient's channel now.
+
+    Only letters not on their way move (queued, failed, waiting for organizers), and never one that
+    went out in a print batch not yet marked delivered: it may be in the post already. A letter
+    whose recipient lacks what the channel needs stays as it is. Returns (moved, [(letter, why)]).
+    """
+    from .delivery import settings_problem
+    from .delivery.printing import BATCH_PREFIX
+    from .tasks import deliver_letter
+
+    movable = [Letter.Status.QUEUED, Letter.Status.FAILED, Letter.Status.NEEDS_ACTION]
+    candidates = (
+        letters.filter(status__in=movable)
+        .exclude(status=Letter.Status.NEEDS_ACTION, response__startswith=BATCH_PREFIX)
+        .select_related("recipient")
+    )
+    routes, refused = {}, []
+    for letter in candidates:
+        name = letter.recipient.channel if channel is None else channel
+        problem = settings_problem(name, letter.recipient)
+        if problem:
+            refused.append((letter, problem))
+        else:
+            routes.setdefault(name, []).append(letter.pk)
+    moved = 0
+    with transaction.atomic():
+        for name, ids in routes.items():
+            # Conditional, so a letter a worker claimed meanwhile is left to that worker.
+            moved += Letter.objects.filter(pk__in=ids, status__in=movable).update(
+                channel=name, status=Letter.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
+            )
+        ids = [pk for pks in routes.values() for pk in pks]
+        transaction.on_commit(lambda: [deliver_letter.delay(pk) for pk in ids])
+    return moved, refused
