@@ -12,20 +12,33 @@ from django.db import transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import StrIndex, Substr, TruncHour
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from .delivery import channel_class
-from .models import BlockedEmailDomain, BlockedNetwork, Letter, Petition, Recipient, Signature, SignatureExport
+from .models import (
+    BlockedEmailDomain,
+    BlockedNetwork,
+    Letter,
+    Petition,
+    Recipient,
+    Signature,
+    SignatureExport,
+    Update,
+    UpdateDelivery,
+)
 
 
 @admin.register(Petition)
 class PetitionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "slug", "status", "goal", "live_page"]
+    list_display = ["__str__", "slug", "status", "goal", "live_page", "dashboard_link"]
     list_filter = ["status"]
     search_fields = ["slug", "title_en", "title_be"]
     prepopulated_fields = {"slug": ["title_en"]}
@@ -44,8 +57,34 @@ class PetitionAdmin(admin.ModelAdmin):
             },
         ),
         (_("Letter"), {"fields": ["subject"]}),
+        (_("On the public page"), {"fields": ["show_map", "show_responsiveness"]}),
         (_("Summary"), {"fields": ["summary"]}),
     ]
+
+    def get_urls(self):
+        from . import admin_views
+
+        def view(function):
+            return self.admin_site.admin_view(lambda request, **kwargs: function(self, request, **kwargs))
+
+        urls = [
+            path("dashboard/", view(admin_views.dashboard_view), name="petitions_petition_dashboard_all"),
+            path("dashboard/counts.csv", view(admin_views.counts_csv_view), name="petitions_petition_counts_all"),
+            path("<int:petition_id>/dashboard/", view(admin_views.dashboard_view), name="petitions_petition_dashboard"),
+            path("<int:petition_id>/counts.csv", view(admin_views.counts_csv_view), name="petitions_petition_counts"),
+            path(
+                "<int:petition_id>/signers/<int:recipient_id>.pdf",
+                view(admin_views.recipient_pdf_view),
+                name="petitions_petition_recipient_pdf",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    @admin.display(description=_("dashboard"))
+    def dashboard_link(self, petition):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:petitions_petition_dashboard", args=[petition.pk]), _("dashboard")
+        )
 
     class Media:
         css = {"all": ["css/admin.css"]}
@@ -489,3 +528,111 @@ class LetterAdmin(admin.ModelAdmin):
                 _("Letters not in a downloaded print batch were left as they were."),
                 messages.WARNING,
             )
+
+
+@admin.register(Update)
+class UpdateAdmin(admin.ModelAdmin):
+    """Organizers write an update in both languages, preview it, test it on themselves, then send it."""
+
+    list_display = ["__str__", "petition", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "petition"]
+    list_select_related = ["petition", "created_by"]
+    change_form_template = "admin/petitions/update/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["petition"]}),
+        (
+            _("Belarusian and English side by side"),
+            {"fields": [("subject_be", "subject_en"), ("body_be", "body_en")], "classes": ["side-by-side"]},
+        ),
+        (_("Sending"), {"fields": ["status", "created_by", "started_at", "finished_at", "progress"]}),
+    ]
+    readonly_fields = ["status", "created_by", "started_at", "finished_at", "progress"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj and obj.status != Update.Status.DRAFT:
+            return ["petition", "subject_be", "subject_en", "body_be", "body_en", *self.readonly_fields]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == Update.Status.DRAFT)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("progress"))
+    def progress(self, update):
+        from . import updates
+
+        if not update.pk or update.status == Update.Status.DRAFT:
+            return "—"
+        counts = updates.progress(update)
+        labels = dict(UpdateDelivery.Status.choices)
+        return ", ".join(f"{labels[key]}: {n}" for key, n in sorted(counts.items())) or _("Preparing the list")
+
+    def get_urls(self):
+        urls = [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="petitions_update_preview"),
+            path("<int:pk>/send-test/", self.admin_site.admin_view(self.send_test_view), name="petitions_update_test"),
+            path("<int:pk>/send/", self.admin_site.admin_view(self.send_view), name="petitions_update_send"),
+        ]
+        return urls + super().get_urls()
+
+    def _update(self, request, pk, change=False):
+        update = get_object_or_404(Update.objects.select_related("petition"), pk=pk)
+        allowed = self.has_change_permission(request, update) if change else self.has_view_permission(request, update)
+        if not allowed:
+            raise PermissionDenied
+        return update
+
+    def preview_view(self, request, pk):
+        from . import updates
+
+        update = self._update(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview: %(subject)s") % {"subject": update},
+            "opts": self.model._meta,
+            "original": update,
+            "previews": updates.preview(update),
+            "audience": updates.audience(update.petition).count(),
+        }
+        return TemplateResponse(request, "admin/petitions/update/preview.html", context)
+
+    @method_decorator(require_POST)
+    def send_test_view(self, request, pk):
+        from .tasks import send_update_test
+
+        update = self._update(request, pk)
+        if not request.user.email:
+            self.message_user(request, _("Your account has no e-mail address to send the test to."), messages.ERROR)
+        else:
+            name = request.user.first_name or request.user.get_username()
+            transaction.on_commit(lambda: send_update_test.delay(update.pk, request.user.email, name))
+            self.message_user(
+                request, _("A test in each language is on its way to %(email)s.") % {"email": request.user.email}
+            )
+        return redirect("admin:petitions_update_change", update.pk)
+
+    def send_view(self, request, pk):
+        from . import updates
+
+        update = self._update(request, pk, change=True)
+        if request.method == "POST":
+            if updates.start_sending(update):
+                self.message_user(request, _("Sending has started. Progress shows on this page."))
+            else:
+                self.message_user(request, _("This update was already sent or is being sent."), messages.WARNING)
+            return redirect("admin:petitions_update_change", update.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send “%(subject)s”?") % {"subject": update},
+            "opts": self.model._meta,
+            "original": update,
+            "audience": updates.audience(update.petition).count(),
+        }
+        return TemplateResponse(request, "admin/petitions/update/send.html", context)

@@ -11,7 +11,9 @@ from . import services
 def send_to_signer(signature, name, extra=None):
     """Render templates/emails/NAME_{subject.txt,body.txt,body.html} for SIGNATURE and send it.
 
-    Every e-mail carries the signer's private links, the withdraw link among them.
+    Every e-mail carries the signer's private links, the withdraw link among them. An e-mail
+    whose EXTRA names an unsubscribe_url (updates) offers that in List-Unsubscribe instead, so
+    a mail client's "unsubscribe" stops the news without withdrawing the signature.
     """
     with translation.override(signature.language):
         context = {"signature": signature, "petition": signature.petition, "site_url": settings.SITE_URL}
@@ -24,7 +26,10 @@ def send_to_signer(signature, name, extra=None):
         subject=subject,
         body=text,
         to=[signature.email],
-        headers={"List-Unsubscribe": f"<{context['withdraw_url']}>", "Auto-Submitted": "auto-generated"},
+        headers={
+            "List-Unsubscribe": f"<{context.get('unsubscribe_url') or context['withdraw_url']}>",
+            "Auto-Submitted": "auto-generated",
+        },
     )
     message.attach_alternative(html, "text/html")
     message.send(fail_silently=False)

@@ -229,3 +229,86 @@ def purge_personal_data():
         .update(ip_hash="", ip_prefix_hash="")
     )
     return {"deleted_unconfirmed": deleted, "erased_closed": erased, "dropped_ip_hashes": dropped}
+
+
+@shared_task(acks_late=True)
+def send_update(update_id):
+    """Send an update to one batch of its signers at UPDATE_SEND_RATE, then hand over to the next batch.
+
+    Each person's row is claimed before sending (see updates.send_one), so a redelivered message,
+    a second task or a restarted worker never sends anyone the update twice. Small batches, each a
+    task of its own, let a restarted worker pick up where the last one stopped.
+    """
+    import time
+
+    from . import updates
+    from .models import Update, UpdateDelivery
+
+    update = Update.objects.filter(pk=update_id, status=Update.Status.SENDING).first()
+    if update is None:
+        return 0
+    updates.create_deliveries(update)
+    updates.skip_lapsed(update)
+    ids = list(
+        update.deliveries.filter(status=UpdateDelivery.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: settings.UPDATE_BATCH_SIZE]
+    )
+    interval = 1 / settings.UPDATE_SEND_RATE if settings.UPDATE_SEND_RATE > 0 else 0
+    sent = 0
+    for pk in ids:
+        started = time.monotonic()
+        if updates.send_one(pk) == UpdateDelivery.Status.SENT:
+            sent += 1
+        time.sleep(max(0, interval - (time.monotonic() - started)))
+    if update.deliveries.filter(status=UpdateDelivery.Status.PENDING).exists():
+        send_update.delay(update_id)
+    else:
+        updates.finish_if_done(update)
+    return sent
+
+
+@shared_task
+def send_update_test(update_id, email, name=""):
+    """Send an organizer the update in every language, as signers will get it."""
+    from . import updates
+    from .models import Update
+
+    update = Update.objects.select_related("petition").filter(pk=update_id).first()
+    if update is not None:
+        updates.send_test(update, email, name)
+
+
+@shared_task
+def resume_updates(stalled_after_seconds=120):
+    """Restart updates whose worker died: fail rows cut off mid-send, enqueue the rest again."""
+    from . import updates
+    from .models import Update
+
+    resumed = 0
+    for update in Update.objects.filter(status=Update.Status.SENDING):
+        updates.fail_interrupted(update)
+        if updates.finish_if_done(update) or not updates.stalled(update, after_seconds=stalled_after_seconds):
+            continue
+        send_update.delay(update.pk)
+        resumed += 1
+    return resumed
+
+
+@shared_task
+def send_followups(limit=500):
+    """Ask signers whose letters were delivered FOLLOWUP_DAYS ago whether offices replied; remind once."""
+    from . import followups
+
+    asked = reminded = 0
+    for signature in followups.due_signatures().select_related("petition")[:limit]:
+        try:
+            asked += followups.ask(signature)
+        except Exception:
+            log.exception("follow-up to signature %s not sent; a later run asks again", signature.pk)
+    for followup in followups.due_reminders().select_related("signature__petition")[:limit]:
+        try:
+            reminded += followups.remind(followup)
+        except Exception:
+            log.exception("reminder for follow-up %s not sent; a later run tries again", followup.pk)
+    return {"asked": asked, "reminded": reminded}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import signer_views, views
 
 app_name = "petitions"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("thanks/<str:token>/", views.thanks, name="thanks"),
     path("status/<str:token>/", views.status, name="status"),
     path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
+    path("unsubscribe/<str:token>/", signer_views.unsubscribe, name="unsubscribe"),
+    path("followup/<str:token>/", signer_views.followup, name="followup"),
 ]
