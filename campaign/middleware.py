@@ -3,6 +3,9 @@
 import re
 import uuid
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 from .logs import request_id
 
 # A proxy's id is trusted only when it looks like one: it lands in every log line of the request.
@@ -19,9 +22,14 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _VALID_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = rid
-        # Not reset on the way out: Django logs a failed response, and gunicorn its access line, after
-        # the middleware returns. The next request on this thread sets its own id.
+        # Kept past the middleware's return: Django logs a failed response after it. Cleared when the
+        # response is closed, so lines logged between requests carry no stale id.
         request_id.set(rid)
         response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+
+@receiver(request_finished, dispatch_uid="campaign.middleware.forget_request_id")
+def _forget_request_id(**kwargs):
+    request_id.set("-")
