@@ -71,6 +71,8 @@ PORT = env_int("PORT", 8000)
 SITE_URL = env("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A refused form gets a page of the site, in the page's language, that says to reload and try again.
+CSRF_FAILURE_VIEW = "petitions.views.csrf_failure"
 
 INSTALLED_APPS = [
     # The admin site with two-factor login (campaign/admin.py), in place of django.contrib.admin.

@@ -109,7 +109,11 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Added under the letter, in English. Up to 1,500 characters."),
     )
-    recipients = forms.MultipleChoiceField(label=_("Send my letter to"), widget=forms.CheckboxSelectMultiple)
+    recipients = forms.MultipleChoiceField(
+        label=_("Send my letter to"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one person to receive your letter.")},
+    )
     wants_updates = forms.BooleanField(
         label=_("Send me news about this campaign (optional)"),
         required=False,
@@ -186,12 +190,15 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         if phone and not _PHONE_RE.match(phone):
             raise forms.ValidationError(gettext("Enter a phone number with digits only, for example 515-555-0134."))
         digits = re.sub(r"\D", "", phone)
-        # US numbers are written ###-###-#### so that CWC accepts them; others are kept as typed.
-        if not phone.startswith("+") or phone.startswith("+1"):
+        # US numbers are written ###-###-#### so that CWC accepts them, and a US number of any other
+        # length cannot be called back; numbers abroad, or written with a country code, are kept.
+        abroad = self.cleaned_data.get("lives_abroad")
+        if phone and (phone.startswith("+1") or not (phone.startswith("+") or abroad)):
             if len(digits) == 11 and digits.startswith("1"):
                 digits = digits[1:]
-            if len(digits) == 10:
-                return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+            if len(digits) != 10:
+                raise forms.ValidationError(gettext("Enter a phone number with digits only, for example 515-555-0134."))
+            return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
         return phone
 
     def clean(self):

@@ -65,10 +65,16 @@ def detail(request, slug):
                 if (r.kind == Recipient.Kind.SENATOR and SENATORS in wanted)
                 or (r.kind == Recipient.Kind.PRESIDENT and PRESIDENT in wanted)
             ]
-            # A quarantined signature gets the same answer as any other, so a bot learns nothing.
-            marks = _sender_marks(request, form, petition, ip)
-            services.sign(petition, form.signature_data(recipients), translation.get_language(), **marks)
-            return redirect("petitions:signed", slug=petition.slug)
+            if recipients:
+                # A quarantined signature gets the same answer as any other, so a bot learns nothing.
+                marks = _sender_marks(request, form, petition, ip)
+                services.sign(petition, form.signature_data(recipients), translation.get_language(), **marks)
+                return redirect("petitions:signed", slug=petition.slug)
+            # The officials chosen are not imported yet or no longer in office: a signature without a
+            # recipient could never be confirmed, so none is saved.
+            form.add_error(
+                "recipients", _("Nobody you chose can receive letters right now. Please choose someone else.")
+            )
     context = {
         "petition": petition,
         "form": form,
@@ -77,6 +83,11 @@ def detail(request, slug):
         "share_url": settings.SITE_URL + petition.get_absolute_url(),
     }
     return render(request, "petitions/detail.html", context, status=400 if form.errors else 200)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its security token, or from a page left open too long: say to reload."""
+    return render(request, "403_csrf.html", status=403)
 
 
 @sensitive_post_parameters("email")

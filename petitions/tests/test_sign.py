@@ -1,0 +1,510 @@
+"""Signing: every rule of the sign form in both languages, what a valid signature saves, and repeats."""
+
+import re
+
+import lxml.html
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from petitions import services
+from petitions.models import Petition, Recipient, Signature
+
+from .catalogue import in_language
+from .conftest import make_petition, make_president, make_senator, purge_broker, sign_data
+from .queues import queued_tasks
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = ["be", "en"]
+REQUIRED = "This field is required."
+
+
+def _url(language, name, *args):
+    with translation.override(language):
+        return reverse(name, args=args)
+
+
+def _sign(client, petition, language, **overrides):
+    return client.post(_url(language, "petitions:detail", petition.slug), sign_data(**overrides))
+
+
+def field_errors(response, field):
+    """The error texts shown inside FIELD's own block of the form, next to the field."""
+    page = lxml.html.fromstring(response.content)
+    blocks = page.xpath(f'//*[@id="div_id_{field}"]//*[@id="id_{field}_error"]')
+    return [" ".join(block.text_content().split()) for block in blocks]
+
+
+def assert_refused(response, field, language=None, message=None):
+    """A 400 page with an error next to FIELD, saying MESSAGE in the page's language when given."""
+    assert response.status_code == 400
+    errors = field_errors(response, field)
+    assert errors, f"no error shown next to {field}"
+    assert Signature.objects.count() == 0
+    if message is not None:
+        assert in_language(language, message) in errors[0]
+
+
+@pytest.fixture
+def abroad():
+    """A supporter in Vilnius writing to the President."""
+    return {
+        "lives_abroad": "on",
+        "address": "Gedimino pr. 1",
+        "city": "Vilnius",
+        "state": "",
+        "zip_code": "LT-01100",
+        "country": "Lithuania",
+        "recipients": ["president"],
+    }
+
+
+# --- Refusals ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("field", ["title", "first_name", "last_name", "email", "address", "city", "consent"])
+def test_a_missing_required_field_is_refused_next_to_it(client, petition, recipients, language, field):
+    response = _sign(client, petition, language, **{field: None})
+    assert_refused(response, field, language, REQUIRED)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_signer_must_choose_at_least_one_recipient(client, petition, recipients, language):
+    response = _sign(client, petition, language, recipients=None)
+    assert_refused(response, "recipients", language, "Choose at least one person to receive your letter.")
+
+
+def test_a_recipient_outside_the_choices_is_refused(client, petition, recipients):
+    assert_refused(_sign(client, petition, "en", recipients=["governor"]), "recipients")
+
+
+@pytest.mark.parametrize("title", ["Sir", "Mx.", "mr.", "Mr"])
+def test_only_the_courtesy_titles_senate_offices_accept_are_taken(client, petition, recipients, title):
+    assert_refused(_sign(client, petition, "en", title=title), "title")
+
+
+@pytest.mark.parametrize("title", ["Mr.", "Mrs.", "Ms.", "Miss", "Dr."])
+def test_every_accepted_courtesy_title_signs(client, petition, recipients, title):
+    assert _sign(client, petition, "en", title=title).status_code == 302
+    assert Signature.objects.get().title == title
+
+
+@pytest.mark.parametrize(
+    ("field", "too_long", "extra"),
+    [
+        ("first_name", "A" * 101, {}),
+        ("last_name", "L" * 101, {}),
+        ("email", "a" * 243 + "@example.org", {}),
+        ("address", "1" * 201, {}),
+        ("city", "C" * 101, {}),
+        ("zip_code", "5" * 21, {}),
+        ("country", "L" * 101, {"lives_abroad": "on", "recipients": ["president"]}),
+        ("phone", "5" * 31, {}),
+        ("note", "n" * 1501, {}),
+    ],
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_field_one_character_over_its_limit_is_refused(
+    client, petition, recipients, language, field, too_long, extra
+):
+    response = _sign(client, petition, language, **{field: too_long, **extra})
+    assert_refused(response, field)
+
+
+def test_a_note_of_exactly_the_limit_is_taken(client, petition, recipients):
+    assert _sign(client, petition, "en", note="n" * 1500).status_code == 302
+    assert len(Signature.objects.get().note) == 1500
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", "Ada\r\nBcc: someone@example.org"),
+        ("first_name", "Ada\nLovelace"),
+        ("last_name", "Love\rlace"),
+        ("last_name", "Lovelace\x07"),
+        ("first_name", "Ada\x1b[31m"),
+        ("last_name", "Lovelace\u202eecalevol"),
+        ("address", "1007 Grand Ave\n2nd floor"),
+        ("city", "Des\tMoines"),
+        ("note", "Free them \x1b[2J now"),
+    ],
+)
+def test_control_characters_and_line_breaks_are_refused_where_one_line_is_expected(
+    client, petition, recipients, language, field, value
+):
+    response = _sign(client, petition, language, **{field: value})
+    assert_refused(response, field, language, "Please remove control characters or line breaks from this field.")
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "address", "city", "note"])
+def test_a_nul_character_is_refused(client, petition, recipients, field):
+    assert_refused(_sign(client, petition, "en", **{field: "Ada\x00Lovelace"}), field)
+
+
+def test_a_note_keeps_its_line_breaks_with_crlf_made_plain(client, petition, recipients):
+    assert _sign(client, petition, "en", note="First line.\r\nSecond line.\rThird.").status_code == 302
+    assert Signature.objects.get().note == "First line.\nSecond line.\nThird."
+
+
+def test_html_in_a_name_is_stored_as_typed(client, petition, recipients):
+    name = "<script>alert(1)</script>"
+    assert _sign(client, petition, "en", first_name=name, last_name="O'Brien & <b>Sons</b>").status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.first_name, signature.last_name) == (name, "O'Brien & <b>Sons</b>")
+
+
+def test_html_in_a_name_is_escaped_when_the_form_is_shown_again(client, petition, recipients):
+    response = _sign(client, petition, "en", first_name="<script>alert(1)</script>", email="not-an-address")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("email", ["not-an-address", "ada@", "ada@@example.org", "ada lovelace@example.org", "@x.org"])
+def test_a_malformed_email_is_refused(client, petition, recipients, language, email):
+    assert_refused(_sign(client, petition, language, email=email), "email", language, "Enter a valid email address.")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("zip_code", ["5030", "503091", "50309-12", "5O309", "50309 1234", "50309-12345"])
+def test_a_us_zip_code_must_have_five_digits_or_zip_plus_four(client, petition, recipients, language, zip_code):
+    response = _sign(client, petition, language, zip_code=zip_code)
+    assert_refused(response, "zip_code", language, "Enter a ZIP code of five digits, or ZIP+4 such as 50309-1234.")
+
+
+def test_zip_plus_four_is_taken(client, petition, recipients):
+    assert _sign(client, petition, "en", zip_code="50309-1234").status_code == 302
+    assert Signature.objects.get().zip_code == "50309-1234"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_us_signer_must_give_a_zip_code(client, petition, recipients, language):
+    assert_refused(_sign(client, petition, language, zip_code=""), "zip_code", language, "Enter your ZIP code.")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_zip_code_from_another_state_is_a_warning(client, petition, recipients, language):
+    response = _sign(client, petition, language, zip_code="10001")
+    assert response.status_code == 400
+    assert Signature.objects.count() == 0
+    [error] = field_errors(response, "zip_code")
+    assert b'name="zip_confirmed"' in response.content
+    message = "This ZIP code usually belongs to %(states)s, not %(state)s. Check it, or tick the box below to keep it."
+    assert in_language(language, message) % {"states": "NY", "state": "IA"} in error
+
+
+def test_the_signer_can_keep_a_zip_code_that_crosses_a_state_line(client, petition, recipients):
+    response = _sign(client, petition, "en", zip_code="10001", zip_confirmed="on")
+    assert response.status_code == 302
+    assert Signature.objects.get().zip_code == "10001"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_us_signer_must_choose_a_state(client, petition, recipients, language):
+    assert_refused(_sign(client, petition, language, state=""), "state", language, "Choose your state.")
+
+
+def test_a_state_outside_the_list_is_refused(client, petition, recipients):
+    assert_refused(_sign(client, petition, "en", state="XX"), "state")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("state", "zip_code"), [("DC", "20001"), ("PR", "00901"), ("GU", "96910")])
+def test_dc_and_territory_residents_choosing_senators_are_told_they_have_none(
+    client, petition, recipients, language, state, zip_code
+):
+    response = _sign(client, petition, language, state=state, zip_code=zip_code)
+    assert_refused(
+        response,
+        "recipients",
+        language,
+        "Residents of DC and the territories have no senators. You can write to the President.",
+    )
+
+
+def test_a_dc_resident_can_write_to_the_president(client, petition, recipients):
+    response = _sign(client, petition, "en", state="DC", zip_code="20001", recipients=["president"])
+    assert response.status_code == 302
+    assert list(Signature.objects.get().recipients.all()) == [recipients[2]]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_signer_abroad_cannot_write_to_senators(client, petition, recipients, abroad, language):
+    response = _sign(client, petition, language, **{**abroad, "recipients": ["senators", "president"]})
+    assert_refused(
+        response,
+        "recipients",
+        language,
+        "Senators take letters only from their own constituents. From abroad, write to the President.",
+    )
+
+
+def test_the_form_explains_the_constituents_rule_up_front(client, petition, recipients):
+    page = client.get(_url("en", "petitions:detail", petition.slug)).content.decode()
+    assert "Senators take letters only from their own constituents" in page
+
+
+def test_a_signer_abroad_writes_to_the_president_with_a_foreign_address(client, petition, recipients, abroad):
+    response = _sign(client, petition, "en", **abroad)
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.state, signature.country, signature.city, signature.zip_code) == (
+        "",
+        "Lithuania",
+        "Vilnius",
+        "LT-01100",
+    )
+    assert list(signature.recipients.all()) == [recipients[2]]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_signer_abroad_must_name_their_country(client, petition, recipients, abroad, language):
+    response = _sign(client, petition, language, **{**abroad, "country": ""})
+    assert_refused(response, "country", language, "Tell us which country you live in.")
+
+
+def test_a_signer_abroad_naming_the_united_states_is_asked_to_untick_abroad(client, petition, recipients, abroad):
+    assert_refused(_sign(client, petition, "en", **{**abroad, "country": "USA"}), "country")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("515 555 0134", "515-555-0134"),
+        ("(515) 555-0134", "515-555-0134"),
+        ("515.555.0134", "515-555-0134"),
+        ("+1 (515) 555-0134", "515-555-0134"),
+        ("1-515-555-0134", "515-555-0134"),
+        ("", ""),
+    ],
+)
+def test_us_phone_numbers_are_written_the_way_cwc_takes_them(client, petition, recipients, typed, stored):
+    assert _sign(client, petition, "en", phone=typed).status_code == 302
+    assert Signature.objects.get().phone == stored
+
+
+def test_a_foreign_phone_number_is_kept_as_typed(client, petition, recipients, abroad):
+    assert _sign(client, petition, "en", **abroad, phone="+375 29 123-45-67").status_code == 302
+    assert Signature.objects.get().phone == "+375 29 123-45-67"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("phone", ["call me", "12345", "555-0134", "515-555-01345", "515555013x"])
+def test_a_phone_number_that_is_not_one_is_refused(client, petition, recipients, language, phone):
+    assert_refused(
+        _sign(client, petition, language, phone=phone),
+        "phone",
+        language,
+        "Enter a phone number with digits only, for example 515-555-0134.",
+    )
+
+
+# --- A valid signature ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_valid_signature_is_saved_pending_and_a_confirmation_is_enqueued_on_commit(
+    client, petition, recipients, language, django_capture_on_commit_callbacks
+):
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = _sign(client, petition, language, note="Free them.")
+
+    assert response.status_code == 302
+    assert response["Location"] == _url(language, "petitions:signed", petition.slug)
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.language == language
+    assert signature.letter_hash == petition.letter_hash()
+    assert signature.letter_text == petition.letter_en
+    assert (signature.first_name, signature.email_normalized, signature.note) == (
+        "Ada",
+        "ada@example.org",
+        "Free them.",
+    )
+    assert set(signature.recipients.all()) == set(recipients)
+    assert signature.confirmed_at is None
+
+    assert len(callbacks) == 1
+    assert queued_tasks() == []
+    callbacks[0]()
+    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))]
+
+
+def test_only_the_signers_own_senators_receive_the_letter(client, petition, recipients):
+    ohio = make_senator("OH", 1, name="Bernie Moreno", last_name="Moreno")
+    make_senator("IA", 2, name="Former Senator", last_name="Former", is_active=False)
+    assert _sign(client, petition, "en", recipients=["senators"]).status_code == 302
+    chosen = set(Signature.objects.get().recipients.all())
+    assert chosen == set(recipients[:2])
+    assert ohio not in chosen
+
+
+def test_the_check_your_inbox_page_tells_to_look_in_spam_and_offers_a_new_link(client, petition, recipients):
+    response = _sign(client, petition, "en")
+    page = client.get(response["Location"]).content.decode()
+    assert "spam" in page
+    assert 'name="email"' in page
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_check_your_inbox_page_is_in_the_signers_language(client, petition, recipients, language):
+    page = client.get(_sign(client, petition, language)["Location"]).content.decode()
+    assert f'<html lang="{language}">' in page
+    assert in_language(language, "Check your inbox") in page
+
+
+# --- Signing again ----------------------------------------------------------------------------
+
+
+def test_signing_again_with_the_same_email_refreshes_the_pending_signature(
+    client, petition, recipients, django_capture_on_commit_callbacks
+):
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _sign(client, petition, "en", email="Ada.Lovelace@gmail.com")
+    original = Signature.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _sign(
+            client, petition, "be", email="adalovelace+again@GMAIL.com", first_name="Augusta", recipients=["president"]
+        )
+
+    assert (again.status_code, again["Location"]) == (first.status_code, _url("be", "petitions:signed", petition.slug))
+    assert first["Location"] == _url("en", "petitions:signed", petition.slug)
+    signature = Signature.objects.get()
+    assert signature.pk == original.pk
+    assert signature.status == Signature.Status.PENDING
+    assert (signature.first_name, signature.language) == ("Augusta", "be")
+    assert list(signature.recipients.all()) == [recipients[2]]
+    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))] * 2
+
+
+def test_signing_again_answers_exactly_as_a_first_signature_does(client, petition, recipients):
+    first = _sign(Client(), petition, "en", email="someone.new@example.org")
+    again = _sign(client, petition, "en", email="someone.new@example.org")
+    Signature.objects.filter(email="someone.new@example.org").update(status=Signature.Status.CONFIRMED)
+    after_confirming = _sign(Client(), petition, "en", email="SOMEONE.new@example.org")
+    for response in (again, after_confirming):
+        assert (response.status_code, response["Location"]) == (first.status_code, first["Location"])
+        assert response.content == first.content
+
+
+def test_signing_again_after_confirming_leaves_the_confirmed_signature_untouched(
+    client, petition, recipients, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _sign(client, petition, "en")
+    signature = Signature.objects.get()
+    services.confirm_signature(signature)
+    before = Signature.objects.values().get()
+
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _sign(
+            client, petition, "be", email="ADA@example.org", first_name="Mallory", recipients=["president"]
+        )
+
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+    assert Signature.objects.values().get() == before
+    assert set(signature.recipients.all()) == set(recipients)
+    assert queued_tasks("mail") == []
+
+
+# --- Closed petitions and forged posts --------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_closed_petition_takes_no_signature_and_says_so(client, recipients, language):
+    petition = make_petition(status=Petition.Status.CLOSED)
+
+    response = _sign(client, petition, language)
+
+    assert Signature.objects.count() == 0
+    page = client.get(response["Location"]) if response.status_code == 302 else response
+    assert in_language(language, "This petition is closed and no longer takes signatures.") in page.content.decode()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_post_without_a_csrf_token_is_refused_with_a_page_that_says_to_reload(petition, recipients, language):
+    client = Client(enforce_csrf_checks=True)
+    response = _sign(client, petition, language)
+
+    assert response.status_code == 403
+    assert Signature.objects.count() == 0
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    assert in_language(language, "Reload the page and try again.") in page
+
+
+def test_a_post_with_the_pages_csrf_token_is_taken(petition, recipients):
+    client = Client(enforce_csrf_checks=True)
+    client.get(_url("en", "petitions:detail", petition.slug))
+    token = client.cookies["csrftoken"].value
+    response = client.post(_url("en", "petitions:detail", petition.slug), {**sign_data(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+
+
+# --- Asking for a new link --------------------------------------------------------------------
+
+
+def _without_csrf_token(response):
+    """The page with its per-render CSRF token blanked, so two answers can be compared."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
+
+
+def _resend(client, petition, email):
+    return client.post(_url("en", "petitions:signed", petition.slug), {"email": email}, follow=True)
+
+
+def test_a_new_link_is_sent_for_a_pending_signature_only(
+    client, petition, recipients, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _sign(client, petition, "en", email="ada.lovelace@gmail.com")
+    signature = Signature.objects.get()
+    purge_broker()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = _resend(client, petition, "AdaLovelace@gmail.com")
+    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        unknown = _resend(client, petition, "nobody@example.org")
+    assert queued_tasks() == []
+
+    services.confirm_signature(signature)
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = _resend(client, petition, "ada.lovelace@gmail.com")
+    assert queued_tasks("mail") == []
+
+    assert pending.redirect_chain == unknown.redirect_chain == confirmed.redirect_chain
+    assert _without_csrf_token(pending) == _without_csrf_token(unknown) == _without_csrf_token(confirmed)
+    assert "If that address has a signature waiting, we have sent a new link." in pending.content.decode()
+
+
+def test_a_petition_without_senators_sends_letters_to_the_president_only(client, recipients):
+    petition = make_petition(slug="president-only", allow_senators=False)
+    assert _sign(client, petition, "en", recipients=["president"]).status_code == 302
+    assert list(Signature.objects.get().recipients.all()) == [recipients[2]]
+    refused = _sign(client, petition, "en", email="b@example.org", recipients=["senators"])
+    assert refused.status_code == 400
+    assert field_errors(refused, "recipients")
+    assert Signature.objects.count() == 1
+
+
+def test_a_signature_is_refused_when_nobody_it_chose_can_receive_it(client, petition):
+    Recipient.objects.all().delete()
+    make_president(is_active=False)
+    response = _sign(client, petition, "en", recipients=["president"])
+    assert_refused(response, "recipients")
