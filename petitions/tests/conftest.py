@@ -21,6 +21,8 @@ from django.db import connection
 from petitions import demo
 from petitions.models import Petition, Recipient
 
+from .browser import chromium, open_page, site  # noqa: F401 - fixtures for the browser tests
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 SHARED_DATA = BASE_DIR.parent / "shared" / "data"
 

@@ -19,10 +19,21 @@
   show();
   var form = document.querySelector("form.sign-form");
   if (form) {
-    // One signature per press: a double click must not send the form twice.
-    form.addEventListener("submit", function () {
+    // One signature per press: a double click, or Enter pressed twice, must not send the form twice.
+    // (The server also keeps one signature per address, but a second request costs a second e-mail.)
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      if (sent) { event.preventDefault(); return; }
+      sent = true;
       var button = form.querySelector("[type=submit]");
       if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+    });
+    // Coming back with the Back button shows the page from memory: let the form be sent again.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      sent = false;
+      var button = form.querySelector("[type=submit]");
+      if (button) button.disabled = false;
     });
     var firstError = form.querySelector(".is-invalid");
     if (firstError) firstError.focus();

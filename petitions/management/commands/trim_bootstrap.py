@@ -121,6 +121,25 @@ def trimmed_css():
     return trim(FULL.read_text(), used_words()) + "\n"
 
 
+def rules(css, context=""):
+    """Every rule of CSS as one string per selector, its at-rules in front: to compare two builds."""
+    found = set()
+    for prelude, body in _blocks(css):
+        if body is None or prelude.startswith("@keyframes"):
+            continue
+        if prelude.startswith(("@media", "@supports")):
+            found |= rules(body, context + prelude)
+        else:
+            selectors = prelude.rpartition("*/")[2]
+            found |= {f"{context}{selector}{{{body}}}" for selector in _split_top_level(selectors)}
+    return found
+
+
+def missing_rules():
+    """Rules our templates now use that the committed trimmed build lacks."""
+    return rules(trimmed_css()) - rules(TRIMMED.read_text())
+
+
 class Command(BaseCommand):
     help = "Write static/vendor/bootstrap/bootstrap.trimmed.min.css with only the rules our pages use."
 
