@@ -158,6 +158,12 @@ def signature_from_confirmation(token):
     return signature_from_token(token, _CONFIRM_SALT, max_age=max_age)
 
 
+def petition_of_expired_confirmation(token):
+    """The petition a genuine but expired confirmation link was for, or None for a forged one."""
+    signature = signature_from_token(token, _CONFIRM_SALT)
+    return signature.petition if signature else None
+
+
 def signature_from_status(token):
     return signature_from_token(token, _STATUS_SALT)
 

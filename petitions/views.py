@@ -109,17 +109,21 @@ def signed(request, slug):
 def confirm(request, token):
     signature = services.signature_from_confirmation(token)
     if signature is None:
-        return render(request, "petitions/link_invalid.html", status=400)
+        # An expired link is still genuine: the page can offer a new link for its petition.
+        context = {"petition": services.petition_of_expired_confirmation(token)}
+        return render(request, "petitions/link_invalid.html", context, status=400)
     petition = signature.petition
     if signature.status == Signature.Status.CONFIRMED:
         return render(request, "petitions/already_confirmed.html", {"petition": petition})
     if signature.status != Signature.Status.PENDING or not petition.is_open:
         return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
-    form = ConfirmForm(request.POST or None, signature=signature)
+    # A POST is a submission even when every box is unticked, which sends no field at all.
+    form = ConfirmForm(request.POST if request.method == "POST" else None, signature=signature)
     if request.method == "POST" and form.is_valid():
         services.confirm_signature(signature, form.recipient_ids())
         return redirect("petitions:thanks", token=services.status_token(signature))
-    return render(request, "petitions/confirm.html", {"petition": petition, "signature": signature, "form": form})
+    context = {"petition": petition, "signature": signature, "form": form}
+    return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
 
 
 def thanks(request, token):
@@ -130,7 +134,7 @@ def thanks(request, token):
         "petition": signature.petition,
         "signature": signature,
         "letters": signature.letters.select_related("recipient"),
-        "share_url": request.build_absolute_uri(signature.petition.get_absolute_url()),
+        "share_url": settings.SITE_URL + signature.petition.get_absolute_url(),
     }
     return render(request, "petitions/thanks.html", context)
 
