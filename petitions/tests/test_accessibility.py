@@ -1,0 +1,171 @@
+"""Accessibility in Chromium: axe-core on every public page in both languages, labels, errors, focus, keyboard."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django.utils import timezone, translation
+from playwright.sync_api import expect
+
+from petitions import services
+from petitions.models import Letter, Signature
+
+from .browser import SIGNER, browser_test
+
+pytestmark = browser_test
+
+SERIOUS = ("serious", "critical")
+
+
+def _signature(petition, recipients, status, **fields):
+    values = {
+        **SIGNER,
+        "email_normalized": SIGNER["email"],
+        "country": "United States",
+        "language": "be",
+        "letter_hash": petition.letter_hash(),
+        "letter_text": petition.letter_en,
+        "status": status,
+    }
+    values.update(fields)
+    signature = Signature.objects.create(petition=petition, **values)
+    signature.recipients.set(recipients)
+    return signature
+
+
+def _public_pages(petition, recipients):
+    """Every page a supporter can reach, by name, as paths under /be/ (each with a signer in the right state)."""
+    pending = _signature(petition, recipients, Signature.Status.PENDING)
+    confirmed = _signature(
+        petition,
+        recipients,
+        Signature.Status.CONFIRMED,
+        email="grace@example.org",
+        email_normalized="grace@example.org",
+        confirmed_at=timezone.now(),
+    )
+    senator, other_senator, president = recipients
+    other_senator.contact_form = "https://example.org/contact"
+    other_senator.save()
+    Letter.objects.create(
+        signature=confirmed,
+        recipient=senator,
+        body="Dear Senator",
+        status=Letter.Status.DELIVERED,
+        delivered_at=timezone.now(),
+        channel="email",
+    )
+    Letter.objects.create(signature=confirmed, recipient=other_senator, body="Dear Senator", status="needs_action")
+    Letter.objects.create(signature=confirmed, recipient=president, body="Dear Mr. President", status="queued")
+    slug = petition.slug
+    return {
+        "home": reverse("petitions:home"),
+        "petition": reverse("petitions:detail", args=[slug]),
+        "signed": reverse("petitions:signed", args=[slug]),
+        "confirm": reverse("petitions:confirm", args=[services.confirmation_token(pending)]),
+        "thanks": reverse("petitions:thanks", args=[services.status_token(confirmed)]),
+        "status": reverse("petitions:status", args=[services.status_token(confirmed)]),
+        "withdraw": reverse("petitions:withdraw", args=[services.withdraw_token(pending)]),
+        "privacy": reverse("petitions:privacy"),
+        "delivered": reverse("petitions:delivered", args=[slug]),
+        "widget": reverse("petitions:widget", args=[slug]),
+    }
+
+
+def _serious_violations(page):
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+@pytest.mark.parametrize("language", ["be", "en"])
+def test_axe_finds_no_serious_violation_on_any_public_page(language, open_page, petition, recipients):
+    pages = _public_pages(petition, recipients)
+    page = open_page(language)
+    found = {}
+    for name, path in pages.items():
+        page.goto(path.replace("/be/", f"/{language}/", 1))
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        found[name] = _serious_violations(page)
+        if name == "petition":
+            page.click("#submit-id-sign")
+            expect(page.locator("#form-errors")).to_be_visible()
+            found["petition with errors"] = _serious_violations(page)
+        if name == "confirm":
+            for box in page.locator("input[name=recipients]").all():
+                box.uncheck()
+            page.click("main form [type=submit]")
+            expect(page.locator(".invalid-feedback")).to_be_visible()
+            found["confirm with errors"] = _serious_violations(page)
+    found = {name: violations for name, violations in found.items() if violations}
+    assert found == {}
+
+
+def test_every_field_has_a_label_and_every_error_is_tied_to_its_field(open_page, petition, recipients):
+    page = open_page("be")
+    page.goto(reverse("petitions:detail", args=[petition.slug]))
+    page.click("#submit-id-sign")
+    fields = page.locator("form.sign-form :is(input, select, textarea):not([type=hidden]):not([type=submit])")
+    assert fields.count() > 10
+    for field in fields.all():
+        name = field.get_attribute("name")
+        assert field.evaluate("el => el.labels.length") > 0, f"{name} has no label"
+        if field.get_attribute("aria-invalid") == "true":
+            # The error's id is among the field's aria-describedby, or its fieldset's for a group.
+            owner = field if name != "recipients" else page.locator("#div_id_recipients fieldset")
+            ids = owner.get_attribute("aria-describedby").split()
+            errors = [i for i in ids if i.endswith("_error")]
+            assert errors, f"{name}'s error is not tied to it"
+            expect(page.locator(f"#{errors[0]}")).to_be_visible()
+    assert page.locator("[aria-invalid=true]").count() >= 8
+    # With script the first field in error has the focus, so a screen reader starts there.
+    first_invalid = page.locator(".is-invalid").first.get_attribute("id")
+    expect(page.locator(f"#{first_invalid}")).to_be_focused()
+
+
+def test_a_supporter_can_sign_with_the_keyboard_alone(open_page, site, petition, recipients):
+    page = open_page("en")
+    page.goto(reverse("petitions:detail", args=[petition.slug]).replace("/be/", "/en/"))
+
+    def tab_to(element_id, limit=60):
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == element_id:
+                return
+        raise AssertionError(f"Tab never reached #{element_id}")
+
+    # The first Tab reaches the skip link, which appears when focused.
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    assert page.locator(".skip-link").bounding_box()["width"] > 1
+
+    tab_to("id_title")
+    page.keyboard.type("Ms")
+    typed = {
+        "id_first_name": "Ada",
+        "id_last_name": "Lovelace",
+        "id_email": "ada@example.org",
+        "id_address": "1007 Grand Ave",
+        "id_city": "Des Moines",
+    }
+    for element_id, text in typed.items():
+        tab_to(element_id, limit=3)
+        page.keyboard.type(text)
+    tab_to("id_state", limit=3)
+    page.keyboard.type("Iowa")
+    tab_to("id_zip_code", limit=3)
+    page.keyboard.type("50309")
+    tab_to("id_consent", limit=15)
+    page.keyboard.press("Space")
+    expect(page.locator("#id_consent")).to_be_checked()
+    tab_to("submit-id-sign", limit=10)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/en/p/[^/]+/signed/$"))
+    signature = Signature.objects.get()
+    assert (signature.title, signature.state, signature.zip_code) == ("Ms.", "IA", "50309")
+    with translation.override("en"):
+        assert page.locator("h1").inner_text() == translation.gettext("Check your inbox")
