@@ -6,7 +6,7 @@ Django's (LOCALE_PATHS comes first), so a form error on the petition page reads 
 the rest of the page. The msgids must stay exactly Django's. Nothing imports this module.
 """
 
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 # Errors the signature form can show next to a field.
 FORM_ERRORS = [
@@ -51,4 +51,34 @@ CSRF_FAILURE = [
         "this site, or for “same-origin” requests."
     ),
     gettext_noop("More information is available with DEBUG=True."),
+]
+
+# Month names in dates (campaign/formats/be): "F" is the nominative, "E" the genitive "26 лістапада".
+MONTHS = [
+    gettext_noop("January"),
+    gettext_noop("February"),
+    gettext_noop("March"),
+    gettext_noop("April"),
+    gettext_noop("May"),
+    gettext_noop("June"),
+    gettext_noop("July"),
+    gettext_noop("August"),
+    gettext_noop("September"),
+    gettext_noop("October"),
+    gettext_noop("November"),
+    gettext_noop("December"),
+]
+MONTHS_IN_DATES = [
+    pgettext_lazy("alt. month", "January"),
+    pgettext_lazy("alt. month", "February"),
+    pgettext_lazy("alt. month", "March"),
+    pgettext_lazy("alt. month", "April"),
+    pgettext_lazy("alt. month", "May"),
+    pgettext_lazy("alt. month", "June"),
+    pgettext_lazy("alt. month", "July"),
+    pgettext_lazy("alt. month", "August"),
+    pgettext_lazy("alt. month", "September"),
+    pgettext_lazy("alt. month", "October"),
+    pgettext_lazy("alt. month", "November"),
+    pgettext_lazy("alt. month", "December"),
 ]

@@ -195,6 +195,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "be"
 LANGUAGES = [("be", _("Belarusian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django has no Belarusian date formats; ours write "26 лістапада 2026" (campaign/formats/be).
+FORMAT_MODULE_PATH = ["campaign.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

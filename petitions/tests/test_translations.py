@@ -199,23 +199,40 @@ def test_djangos_form_errors_read_in_the_sites_belarusian():
 
 
 def _django_msgids_we_translate():
-    """The msgids that campaign/django_strings.py marks: the first argument of each gettext call."""
+    """The (context, msgid) pairs that campaign/django_strings.py marks for our catalogue."""
     tree = ast.parse((BASE_DIR / "campaign" / "django_strings.py").read_text(encoding="utf-8"))
-    return [
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"gettext_noop", "ngettext_lazy"}
-    ]
+    marked = []
+    for node in ast.walk(tree):
+        name = getattr(node, "func", None) and getattr(node.func, "id", "")
+        if name in {"gettext_noop", "ngettext_lazy"}:
+            marked.append((None, node.args[0].value))
+        elif name == "pgettext_lazy":
+            marked.append((node.args[0].value, node.args[1].value))
+    return marked
 
 
 def test_djangos_strings_listed_for_translation_are_still_djangos(be):
     # After a Django upgrade a changed msgid would silently stop overriding Django's own translation.
     django_catalogue = Path(django.__file__).parent / "conf" / "locale" / "be" / "LC_MESSAGES" / "django.po"
-    djangos = {e.msgid for e in polib.pofile(str(django_catalogue))}
+    djangos = {(e.msgctxt, e.msgid) for e in polib.pofile(str(django_catalogue))}
     ours = _django_msgids_we_translate()
-    assert len(ours) >= 10
-    assert [msgid for msgid in ours if msgid not in djangos] == []
-    assert [msgid for msgid in ours if msgid not in {e.msgid for e in be}] == []
+    assert len(ours) >= 30
+    assert [marked for marked in ours if marked not in djangos] == []
+    assert [marked for marked in ours if marked not in {(e.msgctxt, e.msgid) for e in be}] == []
+
+
+def test_belarusian_dates_read_in_belarusian_order_and_spelling():
+    from datetime import datetime
+
+    from django.utils import formats
+
+    moment = datetime(2026, 9, 21, 14, 5)
+    with translation.override("be"):
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "21 верасня 2026, 14:05"
+        assert formats.date_format(moment.replace(month=12), "DATE_FORMAT") == "21 снежня 2026"
+        assert formats.date_format(moment.replace(month=3), "YEAR_MONTH_FORMAT") == "Сакавік 2026"
+    with translation.override("en"):
+        assert formats.date_format(moment, "DATE_FORMAT") == "Sept. 21, 2026"
 
 
 @pytest.mark.django_db
