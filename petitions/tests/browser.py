@@ -22,14 +22,10 @@ DESKTOP = {"width": 1280, "height": 900}
 
 # Every browser test is slow (it starts Chromium) and needs Debian's Chromium: Playwright's own
 # browser download does not work here, and .ci/run installs the chromium package instead.
-browser_test = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+requires_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+browser_test = [pytest.mark.browser, pytest.mark.slow, requires_chromium]
 
 
 @pytest.fixture(scope="module")
