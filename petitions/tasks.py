@@ -13,7 +13,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import emails
 from .delivery import Outcome, channel_class, settings_problem
@@ -109,7 +109,8 @@ def deliver_letter(letter_id):
         return
     letter = Letter.objects.select_related("recipient", "signature__petition").get(pk=letter_id)
     letter.channel = letter.channel or letter.recipient.channel
-    problem = settings_problem(letter.channel, letter.recipient)
+    with translation.override("en"):  # Stored for organizers beside the receivers' own English answers.
+        problem = settings_problem(letter.channel, letter.recipient)
     if problem:
         outcome = Outcome.needs_action(problem)
     else:

@@ -242,12 +242,18 @@ class WorkerProcess:
 
     def stop(self):
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            # SIGTERM to the main process alone: it stops its pool children itself (a warm shutdown).
+            # Signalling the whole group kills the children under it and leaves it waiting for them.
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.kill()
                 self.process.wait(10)
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # Any pool child left behind.
+            except ProcessLookupError:
+                pass
         if not self.log.closed:
             self.log.close()
 
