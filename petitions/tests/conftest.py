@@ -1,5 +1,6 @@
 """Shared test data and real local servers: an SMTP server on loopback and Celery worker processes."""
 
+import contextlib
 import email
 import email.policy
 import os
@@ -250,10 +251,8 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)  # Any pool child left behind.
-            except ProcessLookupError:
-                pass
         if not self.log.closed:
             self.log.close()
 
