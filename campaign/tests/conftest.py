@@ -3,6 +3,7 @@
 The shared fixtures (data, the SMTP server) come from petitions/tests/conftest.py.
 """
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -60,6 +61,7 @@ class Service:
         self.env = env
         self.log_path = Path(settings.VAR_DIR) / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
         self.process = None
+        self.terminated = False
 
     def start(self, ready=None, timeout=60):
         """Start, then wait until READY appears in the output (or the process exits)."""
@@ -80,15 +82,24 @@ class Service:
     def output(self):
         return self.log_path.read_text(errors="replace")
 
+    def terminate(self):
+        if self.process and self.process.poll() is None and not self.terminated:
+            self.process.send_signal(signal.SIGTERM)
+            self.terminated = True
+
     def stop(self, timeout=30):
-        """SIGTERM, as Docker and systemd stop a process; the return code says if it shut down cleanly."""
+        """SIGTERM to the main process, as Docker stops a container; the return code says if it shut down
+        cleanly. Stragglers of its process group are killed either way."""
+        self.terminate()
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.kill()
                 self.process.wait(10)
+        if self.process:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         if self.process and not self.log.closed:
             self.log.close()
         return self.process.returncode if self.process else None
@@ -105,7 +116,10 @@ def start_service():
         return service.start(ready=ready, timeout=timeout)
 
     yield start
-    for service in reversed(started):
+    # All at once: a worker's warm shutdown takes seconds, and they need not wait for each other.
+    for service in started:
+        service.terminate()
+    for service in started:
         service.stop()
 
 
