@@ -390,8 +390,9 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Campaign admin")
 
 # Content-Security-Policy (django-csp 4.0's format): scripts and styles from our own files only,
 # never inline. A view that must be embedded elsewhere (the counter widget) opts out of framing
-# protection with Django's @xframe_options_exempt and csp.decorators.csp_update({"frame-ancestors":
-# ["*"]}), which replace X-Frame-Options DENY and this policy's frame-ancestors 'none' for it alone.
+# protection with Django's @xframe_options_exempt and csp.decorators.csp_replace({"frame-ancestors":
+# ["*"]}), which lift X-Frame-Options DENY and this policy's frame-ancestors 'none' for it alone
+# (csp_update would append to 'none' rather than replace it).
 _CAPTCHA_ORIGINS = {
     "turnstile": ["https://challenges.cloudflare.com"],
     "hcaptcha": ["https://hcaptcha.com", "https://*.hcaptcha.com"],
