@@ -228,3 +228,17 @@ def test_the_deploy_checks_pass_with_production_settings(monkeypatch):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_the_counter_widget_may_be_embedded_in_other_sites(client, petition):
+    try:
+        url = reverse("petitions:widget", args=[petition.slug])
+    except NoReverseMatch:
+        pytest.skip("the counter widget is not built yet")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response
+    assert "frame-ancestors *" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    other = client.get(reverse("petitions:detail", args=[petition.slug]))
+    assert other["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in other["Content-Security-Policy"]
