@@ -42,9 +42,9 @@ class PetitionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["slug", "title_en", "title_be"]
     prepopulated_fields = {"slug": ["title_en"]}
-    readonly_fields = ["summary"]
+    readonly_fields = ["live_page", "summary"]
     fieldsets = [
-        (None, {"fields": ["slug", "status", "goal", ("allow_senators", "allow_president")]}),
+        (None, {"fields": [("slug", "live_page"), "status", "goal", ("allow_senators", "allow_president")]}),
         (
             _("Text, Belarusian and English side by side"),
             {
@@ -91,7 +91,7 @@ class PetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("live page"))
     def live_page(self, petition):
-        if petition.status == Petition.Status.DRAFT:
+        if not petition.pk or petition.status == Petition.Status.DRAFT:
             return "—"
         return format_html('<a href="{}">{}</a>', petition.get_absolute_url(), _("open"))
 
@@ -205,6 +205,17 @@ class StateFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(state=self.value())
         return queryset
+
+
+# Signers type names and addresses, and a cell that starts like a formula is run by the spreadsheet
+# that opens the export (CSV injection): a leading apostrophe keeps it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class _Echo:
@@ -342,7 +353,7 @@ class SignatureAdmin(admin.ModelAdmin):
             count = 0
             for row in queryset.iterator(chunk_size=2000):
                 count += 1
-                yield writer.writerow(row)
+                yield writer.writerow([_spreadsheet_safe(value) for value in row])
             SignatureExport.objects.filter(pk=record.pk).update(rows=count)
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
