@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= campaign.settings
 
-.PHONY: run test lint format messages check-messages migrations-check bench bench-smoke clean
+.PHONY: run test lint format messages check-messages migrations-check deploy-check bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ messages: $(VENV)/.installed
 
 migrations-check: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# `manage.py check --deploy` with production values (DEBUG unset, HTTPS settings at their defaults):
+# any warning fails, as a real deployment must pass it.
+deploy-check: $(VENV)/.installed
+	env -u DEBUG -u SECURE_SSL_REDIRECT -u SESSION_COOKIE_SECURE -u CSRF_COOKIE_SECURE -u SECURE_HSTS_SECONDS \
+		DJANGO_SETTINGS_MODULE=campaign.settings ALLOWED_HOSTS=petition.example.org \
+		SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) var staticfiles
