@@ -43,6 +43,14 @@ messages: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemessages --no-location --no-obsolete -l be -l en $(MESSAGES_IGNORE)
 	DEBUG=1 $(PY) manage.py compilemessages -l be -l en $(MESSAGES_IGNORE)
 
+# The load benchmark of issue 7 (docs/benchmarks.md): the production configuration on loopback,
+# PostgreSQL on 5432 and Redis on 6379 (BENCH_DATABASE_URL, BENCH_REDIS_URL), driven by wrk.
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+bench-smoke: $(VENV)/.installed
+	$(PY) bench/run.py --smoke
+
 migrations-check: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 

@@ -1,0 +1,787 @@
+"""The load benchmark: the production configuration on loopback, driven by wrk, measured against issue 7's targets.
+
+    .venv/bin/python bench/run.py            # make bench: about five minutes
+    .venv/bin/python bench/run.py --smoke    # make bench-smoke: a few seconds of tiny load
+
+It makes its own database (BENCH_DATABASE_URL, default campaign_bench on 127.0.0.1:5432) and
+empties its own Redis database (BENCH_REDIS_URL, default db 9), starts gunicorn with the repo's
+gunicorn.conf.py, one Celery worker for the mail queue and one for the letters queue (bin/entrypoint),
+an SMTP server and a CWC endpoint that accept everything (bench/stand_ins.py), imports the senators,
+and then runs each phase for a fixed time with its warm-up left out. It prints one table and writes
+it as JSON under bench/results/. Everything binds 127.0.0.1 and stops by itself.
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = BASE_DIR / "bench"
+LEGISLATORS = BASE_DIR.parent / "shared" / "data" / "congress-legislators" / "legislators-current.json"
+SLUG = "free-political-prisoners"
+PAGE = f"/be/p/{SLUG}/"
+COUNT = f"/api/petitions/{SLUG}/count.json"
+WIDGET = f"/be/p/{SLUG}/widget/"
+# Where a signer gets the form's CSRF token and start stamp, and where the form posts.
+FORM_PATH = PAGE
+SIGN_PATH = PAGE
+
+# Issue 7's targets on a 2-core machine at 16 connections.
+TARGETS = {
+    "page_rps": (">=", 1500),
+    "page_p99_ms": ("<", 50),
+    "count_rps": (">=", 2500),
+    "sign_per_s": (">=", 250),
+    "sign_p99_ms": ("<", 200),
+    "sign_errors": ("==", 0),
+    "confirmation_p95_s": ("<", 5),
+    "email_letters_per_s": (">=", 200),
+    "cwc_letters_per_s": (">=", 100),
+    "gunicorn_worker_rss_mb": ("<", 80),
+    "celery_worker_rss_mb": ("<", 120),
+}
+
+MODES = {
+    # connections, warm-up and measured seconds for reading pages, signing, signing at a set pace.
+    "full": {
+        "connections": 16,
+        "warmup": 5,
+        "read_seconds": 20,
+        "sign_warmup": 8,
+        "sign_seconds": 60,
+        "paced_rate": 100,
+        "paced_seconds": 30,
+        "letters": {"email": 4000, "cwc": 2000},
+        "drain_seconds": 60,
+        "delivery_timeout": 90,
+        "sign_min_seconds": None,
+    },
+    "smoke": {
+        "connections": 2,
+        "warmup": 1,
+        "read_seconds": 2,
+        "sign_warmup": 2,
+        "sign_seconds": 3,
+        "paced_rate": 4,
+        "paced_seconds": 3,
+        "letters": {"email": 20, "cwc": 20},
+        "drain_seconds": 20,
+        "delivery_timeout": 30,
+        # The smoke run is shorter than the production minimum of 3 s between form and POST.
+        "sign_min_seconds": 1,
+    },
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout, what=None):
+    """Poll PREDICATE until it holds; after TIMEOUT seconds return False, or raise when WHAT names it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    if what:
+        raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+    return False
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+# --- The stack ----------------------------------------------------------------------------------
+
+
+class Stack:
+    """PostgreSQL and Redis (already running), and the processes the benchmark starts itself."""
+
+    def __init__(self, mode, var_dir, database_url, redis_url, overrides):
+        self.mode = mode
+        self.var_dir = var_dir
+        self.logs = var_dir / "logs"
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.port = free_port()
+        self.smtp_port = free_port()
+        self.cwc_port = free_port()
+        self.processes = {}
+        # A clean environment, so that settings exported in the shell (or by the test settings) do not leak in.
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+        self.env = {name: os.environ[name] for name in keep if name in os.environ}
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "campaign.settings",
+                "DEBUG": "0",
+                "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+                "CAMPAIGN_VAR_DIR": str(var_dir / "site"),
+                "STATIC_ROOT": str(var_dir / "static"),
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "PORT": str(self.port),
+                "BIND_HOST": "127.0.0.1",
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "SITE_URL": f"https://127.0.0.1:{self.port}",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(self.smtp_port),
+                # The load balancer in front appends the client's address: one trusted proxy.
+                "TRUSTED_PROXY_COUNT": "1",
+                "CWC_ENDPOINT": f"http://127.0.0.1:{self.cwc_port}/v2/message",
+                "CWC_API_KEY": "bench",
+                "CWC_DELIVERY_AGENT": "Campaign benchmark",
+                "CWC_DELIVERY_AGENT_ACK_EMAIL": "ack@bench.example.org",
+                "CWC_DELIVERY_AGENT_CONTACT_NAME": "Bench Contact",
+                "CWC_DELIVERY_AGENT_CONTACT_EMAIL": "contact@bench.example.org",
+                "CWC_DELIVERY_AGENT_CONTACT_PHONE": "555-555-0100",
+                # Lifted for the run, as issue 7 asks: we measure our side, not the Senate's quota.
+                "CWC_RATE_LIMIT": "1000000",
+                "PYTHON": sys.executable,
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        self.env.update(overrides)
+
+    # Database and Redis of the benchmark's own, emptied at the start.
+    def reset_stores(self):
+        import psycopg
+        import redis
+
+        parts = urlsplit(self.database_url)
+        name = parts.path.lstrip("/")
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+    def manage(self, *args):
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, capture_output=True)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout.decode()}{done.stderr.decode()}")
+
+    def prepare(self):
+        shutil.rmtree(self.var_dir / "site", ignore_errors=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for log in self.logs.glob("*.log"):
+            log.unlink()
+        self.reset_stores()
+        self.manage("collectstatic", "--noinput")
+        self.manage("migrate", "--noinput")
+        self.manage("import_legislators", str(LEGISLATORS))
+        self.manage("load_demo")
+
+    def start(self, name, command):
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = (
+            subprocess.Popen(
+                command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            ),
+            log,
+        )
+
+    def log_text(self, name):
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def start_all(self):
+        self.start("stand_ins", [sys.executable, str(BENCH_DIR / "stand_ins.py"), str(self.smtp_port),
+                                 str(self.cwc_port), str(self.logs)])  # fmt: skip
+        self.start("gunicorn", [str(BASE_DIR / "bin" / "entrypoint"), "web"])
+        self.start("celery_mail", [str(BASE_DIR / "bin" / "entrypoint"), "worker", "mail"])
+        self.start("celery_letters", [str(BASE_DIR / "bin" / "entrypoint"), "worker", "letters"])
+        wait_until(lambda: "stand-ins ready" in self.log_text("stand_ins"), 30, "the stand-ins")
+        wait_until(self.web_ready, 60, "gunicorn")
+        for name in ("celery_mail", "celery_letters"):
+            wait_until(lambda name=name: "ready." in self.log_text(name), 60, f"{name} to start")
+        for name, (process, _log) in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log_text(name)[-3000:]}")
+
+    def web_ready(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def warm_up(self, rounds=10):
+        """Load each page a few times in every worker: imports and template compilation stay out of the runs."""
+
+        def fetch(path):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}{path}", headers={"X-Forwarded-Proto": "https"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+
+        paths = [PAGE, COUNT, WIDGET, FORM_PATH] * rounds
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(fetch, paths))
+
+    def pid(self, name):
+        return self.processes[name][0].pid
+
+    def stop(self):
+        for _name, (process, _log) in self.processes.items():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for _name, (process, log) in self.processes.items():
+            try:
+                process.wait(max(1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+            log.close()
+
+
+# --- Memory -------------------------------------------------------------------------------------
+
+
+def _children(pid):
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def _rss_kb(pid):
+    """(current, peak) resident size of PID in kB, from /proc; peak is the kernel's high-water mark."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE))
+    return int(fields.get("VmRSS", 0)), int(fields.get("VmHWM", 0))
+
+
+class MemorySampler(threading.Thread):
+    """Samples the peak resident size of every gunicorn worker and Celery process twice a second.
+
+    gunicorn replaces a worker after WEB_MAX_REQUESTS requests, so workers come and go under load:
+    each one is followed from its own /proc entry until it exits.
+    """
+
+    def __init__(self, roots):
+        super().__init__(daemon=True)
+        self.roots = roots  # role -> main pid
+        self.peaks = {}  # (role, pid, is_main) -> peak kB
+        self.stopping = threading.Event()
+
+    def sample(self):
+        for role, root in self.roots.items():
+            for pid, is_main in [(root, True)] + [(child, False) for child in _children(root)]:
+                rss = _rss_kb(pid)
+                if rss:
+                    key = (role, pid, is_main)
+                    self.peaks[key] = max(self.peaks.get(key, 0), *rss)
+
+    def run(self):
+        while not self.stopping.wait(0.5):
+            self.sample()
+
+    def stop(self):
+        self.sample()
+        self.stopping.set()
+
+    def summary(self):
+        out = {}
+        for (role, pid, is_main), kb in sorted(self.peaks.items()):
+            kind = "master" if (role == "gunicorn" and is_main) else ("main" if is_main else "child")
+            entry = out.setdefault(role, {"processes": []})
+            entry["processes"].append({"pid": pid, "kind": kind, "peak_rss_mb": round(kb / 1024, 1)})
+        for entry in out.values():
+            workers = [p["peak_rss_mb"] for p in entry["processes"] if p["kind"] != "master"]
+            entry["max_worker_peak_rss_mb"] = max(workers) if workers else None
+            entry["process_count"] = len(entry["processes"])
+        return out
+
+
+# --- Load ---------------------------------------------------------------------------------------
+
+
+def run_wrk(stack, name, mode, path, seconds, connections, rate=0, min_age=0, phase=0, form_path=None):
+    """Run wrk with bench/load.lua for SECONDS; return its samples (kind, sent, latency, status) and errors."""
+    samples_file = stack.logs / f"wrk-{name}.samples"
+    env = dict(os.environ)
+    env.update(
+        BENCH_MODE=mode,
+        BENCH_PATH=path,
+        BENCH_FORM_PATH=form_path or path,
+        BENCH_RATE=str(rate / connections if rate else 0),
+        BENCH_MIN_AGE=str(min_age),
+        BENCH_PHASE=str(phase),
+        BENCH_ORIGIN=f"https://127.0.0.1:{stack.port}",
+        BENCH_SAMPLES=str(samples_file),
+    )
+    command = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{math.ceil(seconds)}s", "--timeout", "10s",
+               "-s", str(BENCH_DIR / "load.lua"), f"http://127.0.0.1:{stack.port}"]  # fmt: skip
+    started = time.time()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=seconds + 60)
+    samples, errors = [], {}
+    for line in samples_file.read_text().splitlines():
+        if line.startswith("errors "):
+            errors = {k: int(v) for k, v in (item.split("=") for item in line.split()[1:])}
+            continue
+        kind, sent, latency, status = line.split()
+        samples.append((kind, float(sent), float(latency), int(status)))
+    return started, samples, errors
+
+
+def summarize(samples, kind, window_start, seconds, ok=(200, 299)):
+    chosen = [s for s in samples if s[0] == kind and window_start <= s[1] < window_start + seconds]
+    good = [s for s in chosen if ok[0] <= s[3] <= ok[1]]
+    latencies = [s[2] * 1000 for s in chosen]
+    statuses = {}
+    for s in chosen:
+        statuses[str(s[3])] = statuses.get(str(s[3]), 0) + 1
+    return {
+        "requests": len(chosen),
+        "ok_per_s": round(len(good) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "errors": len(chosen) - len(good),
+        "statuses": statuses,
+    }
+
+
+def read_phase(stack, name, path, config):
+    warmup, seconds = config["warmup"], config["read_seconds"]
+    started, samples, socket_errors = run_wrk(stack, name, "get", path, warmup + seconds, config["connections"])
+    result = summarize(samples, "get", started + warmup, seconds)
+    result["socket_errors"] = sum(socket_errors.values())
+    result["errors"] += result["socket_errors"]
+    return result
+
+
+def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
+    from django.db.models import Count
+
+    from petitions.models import Signature
+
+    before = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
+    started, samples, socket_errors = run_wrk(
+        stack, name, "sign", SIGN_PATH, warmup + seconds, config["connections"], rate=rate, min_age=min_age,
+        phase=phase, form_path=FORM_PATH,
+    )  # fmt: skip
+    window = started + warmup
+    form = summarize(samples, "form", window, seconds)
+    post = summarize(samples, "post", window, seconds, ok=(302, 302))
+    after = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
+    quarantined = after.get("quarantined", 0) - before.get("quarantined", 0)
+    return {
+        "signatures_per_s": post["ok_per_s"],
+        "form": form,
+        "post": post,
+        "p99_ms": max(v for v in (form["p99_ms"], post["p99_ms"]) if v is not None) if post["p99_ms"] else None,
+        "socket_errors": sum(socket_errors.values()),
+        "quarantined": quarantined,
+        "errors": form["errors"] + post["errors"] + sum(socket_errors.values()) + quarantined,
+        "window": [window, window + seconds],
+        "posted": sum(1 for s in samples if s[0] == "post" and s[3] == 302),
+    }
+
+
+def signer_mails(stack, phase):
+    """{sign time: arrival time} for confirmation e-mails of PHASE, from the SMTP stand-in's log."""
+    pattern = re.compile(rf"^s(\d+)\.{phase}\.\d+\.\d+@bench\.example\.org$")
+    arrivals = []
+    for line in (stack.logs / "smtp.log").read_text().splitlines():
+        at, rcpt = line.split("\t")
+        match = pattern.match(rcpt)
+        if match:
+            arrivals.append((int(match.group(1)) / 1000, float(at)))
+    return arrivals
+
+
+def confirmation_phase(stack, config, phase, min_age):
+    rate, seconds, warmup = config["paced_rate"], config["paced_seconds"], config["warmup"]
+    result = sign_phase(stack, "paced", config, seconds, warmup + min_age, rate, phase, min_age)
+    expected = result["posted"]
+    wait_until(lambda: len(signer_mails(stack, phase)) >= expected, 60)
+    start, end = result["window"]
+    latencies = [arrived - signed for signed, arrived in signer_mails(stack, phase) if start <= signed < end]
+    result["confirmation"] = {
+        "emails": len(latencies),
+        "missing": expected - len(signer_mails(stack, phase)),
+        "p50_s": round(percentile(latencies, 50), 3) if latencies else None,
+        "p95_s": round(percentile(latencies, 95), 3) if latencies else None,
+        "max_s": round(max(latencies), 3) if latencies else None,
+    }
+    return result
+
+
+def drain_mail(stack, config):
+    """Let the mail worker work off the confirmations a flat-out signing phase queued; time how fast it goes."""
+    import redis
+
+    client = redis.Redis.from_url(stack.redis_url)
+    backlog = client.llen("mail")
+    t0 = time.time()
+    deadline = time.monotonic() + config["drain_seconds"]
+    while client.llen("mail") > 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = client.llen("mail")
+    elapsed = time.time() - t0
+    if left:
+        # Bounded: what is left is dropped so the delivery phases measure delivery alone.
+        client.delete("mail")
+    sent = [float(line.split("\t")[0]) for line in (stack.logs / "smtp.log").read_text().splitlines()]
+    recent = [t for t in sent if t0 <= t <= t0 + elapsed]
+    return {
+        "backlog": backlog,
+        "dropped": left,
+        "seconds": round(elapsed, 1),
+        "emails_per_s": round(len(recent) / elapsed, 1) if elapsed > 1 else None,
+    }
+
+
+def make_letters(channel, count):
+    """Confirmed signatures from a state whose senators use CHANNEL, with a queued letter to each senator."""
+    from django.utils import timezone
+
+    from petitions.models import Letter, Petition, Recipient, Signature
+    from petitions.services import render_letter
+
+    petition = Petition.objects.get(slug=SLUG)
+    senators = list(Recipient.objects.filter(kind=Recipient.Kind.SENATOR, channel=channel, is_active=True))
+    by_state = {}
+    for senator in senators:
+        by_state.setdefault(senator.state, []).append(senator)
+    pairs = [(state, people) for state, people in sorted(by_state.items()) if len(people) == 2]
+    now = timezone.now()
+    signatures = []
+    for i in range((count + 1) // 2):
+        state, _people = pairs[i % len(pairs)]
+        signatures.append(
+            Signature(
+                petition=petition, status=Signature.Status.CONFIRMED, title="Ms.", first_name="Ada",
+                last_name=f"Letter{i}", email=f"l{channel}{i}@bench.example.org",
+                email_normalized=f"l{channel}{i}@bench.example.org", address="1 Main St", city="Springfield",
+                state=state, zip_code="12345", phone="555-555-0134", language="en",
+                letter_hash=petition.letter_hash(), letter_text=petition.letter_en, confirmed_at=now,
+            )
+        )  # fmt: skip
+    Signature.objects.bulk_create(signatures, batch_size=500)
+    letters = []
+    for signature in signatures:
+        for senator in by_state[signature.state]:
+            letters.append(
+                Letter(signature=signature, recipient=senator, channel=channel, body=render_letter(signature, senator))
+            )
+    return [letter.pk for letter in Letter.objects.bulk_create(letters[:count], batch_size=500)]
+
+
+def delivery_phase(stack, channel, config):
+    from django.db.models import Count
+
+    from petitions.models import Letter
+    from petitions.tasks import deliver_letter
+
+    count = config["letters"][channel]
+    ids = make_letters(channel, count)
+    log = stack.logs / ("smtp.log" if channel == "email" else "cwc.log")
+    mark = len(log.read_text().splitlines()) if log.exists() else 0
+    t0 = time.time()
+    for pk in ids:
+        deliver_letter.delay(pk)
+    enqueued = time.time() - t0
+    wait_until(
+        lambda: Letter.objects.filter(pk__in=ids, status=Letter.Status.DELIVERED).count() == len(ids),
+        config["delivery_timeout"],
+    )
+    arrivals = sorted(float(line.split("\t")[0]) for line in log.read_text().splitlines()[mark:])
+    statuses = dict(Letter.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("pk")))
+    # The steady rate: between the 10th and the 90th percentile of arrivals, so the start and the tail are left out.
+    rate = None
+    if len(arrivals) >= 10:
+        low, high = arrivals[len(arrivals) // 10], arrivals[(len(arrivals) * 9) // 10]
+        if high > low:
+            rate = round((len(arrivals) * 8 // 10) / (high - low), 1)
+    return {
+        "letters": len(ids),
+        "arrived": len(arrivals),
+        "statuses": statuses,
+        "letters_per_s": rate,
+        "overall_seconds": round(arrivals[-1] - t0, 2) if arrivals else None,
+        "enqueue_seconds": round(enqueued, 2),
+        "errors": len(ids) - statuses.get("delivered", 0),
+    }
+
+
+def route_recipients():
+    """Half the senators through CWC and half by e-mail (by state, alternately); the President by e-mail."""
+    from petitions.models import Recipient
+
+    states = sorted(set(Recipient.objects.filter(kind=Recipient.Kind.SENATOR).values_list("state", flat=True)))
+    for i, state in enumerate(states):
+        for senator in Recipient.objects.filter(kind=Recipient.Kind.SENATOR, state=state):
+            if i % 2 == 0:
+                senator.channel, senator.channel_settings = Recipient.Channel.CWC, {}
+            else:
+                senator.channel = Recipient.Channel.EMAIL
+                senator.channel_settings = {"address": f"intake-{senator.bioguide_id.lower()}@senate.bench.example"}
+            senator.save()
+    Recipient.objects.filter(kind=Recipient.Kind.PRESIDENT).update(
+        channel=Recipient.Channel.EMAIL, channel_settings={"address": "intake@whitehouse.bench.example"}
+    )
+
+
+# --- Report -------------------------------------------------------------------------------------
+
+
+def machine():
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    memory = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    return {
+        "cpu_model": model.group(1) if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_mb": int(memory.group(1)) // 1024 if memory else None,
+        "kernel": platform.release(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def versions(stack):
+    import celery
+    import django
+    import gunicorn
+    import psycopg
+    import redis
+
+    with psycopg.connect(stack.database_url) as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "celery": celery.__version__,
+        "psycopg": psycopg.__version__,
+        "postgresql": postgres,
+        "redis_server": redis.Redis.from_url(stack.redis_url).info("server")["redis_version"],
+        "wrk": wrk[0].split(" [")[0] if wrk else None,
+    }
+
+
+def settings_used(stack, config):
+    import gunicorn_conf
+    from django.conf import settings
+
+    return {
+        "mode": stack.mode,
+        "connections": config["connections"],
+        "warmup_seconds": config["warmup"],
+        "read_seconds": config["read_seconds"],
+        "sign_seconds": config["sign_seconds"],
+        "sign_warmup_seconds": config["sign_warmup"],
+        "paced_sign_rate": config["paced_rate"],
+        "paced_seconds": config["paced_seconds"],
+        "letters": config["letters"],
+        "gunicorn_workers": gunicorn_conf.workers,
+        "gunicorn_threads": gunicorn_conf.threads,
+        "gunicorn_worker_class": gunicorn_conf.worker_class,
+        "gunicorn_max_requests": gunicorn_conf.max_requests,
+        "celery_concurrency_per_worker": int(stack.env.get("WORKER_CONCURRENCY") or os.cpu_count()),
+        "db_conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+        "sign_min_seconds": settings.SIGN_MIN_SECONDS,
+        "sign_rates_per_ip": settings.SIGN_RATES_PER_IP,
+        "sign_rates_per_email": settings.SIGN_RATES_PER_EMAIL,
+        "trusted_proxy_count": settings.TRUSTED_PROXY_COUNT,
+        "cwc_rate_limit": settings.CWC_RATE_LIMIT,
+        "count_cache_seconds": settings.COUNT_CACHE_SECONDS,
+        "debug": settings.DEBUG,
+        "log_level": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def verdict(name, value):
+    op, target = TARGETS[name]
+    if value is None:
+        return "MISS"
+    passed = {">=": value >= target, "<": value < target, "==": value == target}[op]
+    return "PASS" if passed else "MISS"
+
+
+def table(results):
+    r = results["phases"]
+    mem = results["memory"]
+    celery_peak = max(
+        (mem.get(role, {}).get("max_worker_peak_rss_mb") or 0) for role in ("celery_mail", "celery_letters")
+    )
+    rows = [
+        ("petition page GET", "req/s", r["page"]["ok_per_s"], "page_rps"),
+        ("petition page GET", "p50/p95/p99 ms", f"{r['page']['p50_ms']}/{r['page']['p95_ms']}/{r['page']['p99_ms']}",
+         "page_p99_ms", r["page"]["p99_ms"]),
+        ("petition page GET", "errors", r["page"]["errors"], None),
+        ("count endpoint GET", "req/s", r["count"]["ok_per_s"], "count_rps"),
+        ("count endpoint GET", "p50/p95/p99 ms",
+         f"{r['count']['p50_ms']}/{r['count']['p95_ms']}/{r['count']['p99_ms']}", None),
+        ("counter widget GET", "req/s", r["widget"]["ok_per_s"], None),
+        ("counter widget GET", "p50/p95/p99 ms",
+         f"{r['widget']['p50_ms']}/{r['widget']['p95_ms']}/{r['widget']['p99_ms']}", None),
+        ("signing flat out", "signatures/s", r["sign"]["signatures_per_s"], "sign_per_s"),
+        ("signing: form GET", "p50/p95/p99 ms",
+         f"{r['sign']['form']['p50_ms']}/{r['sign']['form']['p95_ms']}/{r['sign']['form']['p99_ms']}", None),
+        ("signing: POST", "p50/p95/p99 ms",
+         f"{r['sign']['post']['p50_ms']}/{r['sign']['post']['p95_ms']}/{r['sign']['post']['p99_ms']}",
+         "sign_p99_ms", r["sign"]["p99_ms"]),
+        ("signing", "errors (HTTP, socket, quarantined)", r["sign"]["errors"], "sign_errors"),
+        ("signing paced", "signatures/s", r["paced"]["signatures_per_s"], None),
+        ("confirmation e-mail", "p50/p95 s",
+         f"{r['paced']['confirmation']['p50_s']}/{r['paced']['confirmation']['p95_s']}",
+         "confirmation_p95_s", r["paced"]["confirmation"]["p95_s"]),
+        ("confirmation backlog", "e-mails/s", r["drain"]["emails_per_s"], None),
+        ("letters by e-mail", "letters/s", r["email"]["letters_per_s"], "email_letters_per_s"),
+        ("letters through CWC", "letters/s", r["cwc"]["letters_per_s"], "cwc_letters_per_s"),
+        ("gunicorn worker", "peak RSS MB", mem.get("gunicorn", {}).get("max_worker_peak_rss_mb"),
+         "gunicorn_worker_rss_mb"),
+        ("Celery worker", "peak RSS MB", celery_peak or None, "celery_worker_rss_mb"),
+    ]  # fmt: skip
+    lines = [f"{'measure':<24} {'unit':<36} {'value':>18}  {'target':<9} result", "-" * 98]
+    verdicts = {}
+    for row in rows:
+        what, unit, shown, target = row[:4]
+        value = row[4] if len(row) > 4 else shown
+        if target:
+            op, goal = TARGETS[target]
+            verdicts[target] = verdict(target, value)
+            lines.append(f"{what:<24} {unit:<36} {shown!s:>18}  {op + str(goal):<9} {verdicts[target]}")
+        else:
+            lines.append(f"{what:<24} {unit:<36} {shown!s:>18}")
+    return "\n".join(lines), verdicts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a few seconds of tiny load, to check the harness works")
+    parser.add_argument("--out", help="where to write the JSON (default bench/results/<time>.json)")
+    parser.add_argument("--only", help="comma-separated phases to run (page,count,widget,paced,sign,email,cwc)")
+    args = parser.parse_args()
+    mode = "smoke" if args.smoke else "full"
+    config = MODES[mode]
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    var_dir = Path(os.environ.get("BENCH_VAR_DIR") or BASE_DIR / "var" / "bench")
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://campaign:campaign@127.0.0.1:5432/campaign_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+    overrides = {}
+    if config["sign_min_seconds"] is not None:
+        overrides["SIGN_MIN_SECONDS"] = str(config["sign_min_seconds"])
+    stack = Stack(mode, var_dir, database_url, redis_url, overrides)
+    os.environ.update(stack.env)
+    sys.path.insert(0, str(BASE_DIR))
+
+    started = datetime.now(UTC)
+    print(f"bench ({mode}): preparing the database, static files and senators…", flush=True)
+    stack.prepare()
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    route_recipients()
+    sys.path.insert(0, str(BASE_DIR))
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", BASE_DIR / "gunicorn.conf.py")
+    gunicorn_conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gunicorn_conf)
+    sys.modules["gunicorn_conf"] = gunicorn_conf
+
+    results = {"started_at": started.isoformat(), "machine": machine(), "notes": []}
+    min_age = settings.SIGN_MIN_SECONDS + 0.2
+    if config["sign_min_seconds"] is not None:
+        results["notes"].append(
+            f"SIGN_MIN_SECONDS lowered to {settings.SIGN_MIN_SECONDS} for this short run (production: 3)."
+        )
+    only = set(args.only.split(",")) if args.only else None
+    sampler = None
+    try:
+        stack.start_all()
+        stack.warm_up()
+        results["versions"] = versions(stack)
+        results["settings"] = settings_used(stack, config)
+        sampler = MemorySampler({name: stack.pid(name) for name in ("gunicorn", "celery_mail", "celery_letters")})
+        sampler.start()
+        phases = results["phases"] = {}
+        empty = {"ok_per_s": None, "p50_ms": None, "p95_ms": None, "p99_ms": None, "errors": None}
+
+        def wanted(name):
+            return only is None or name in only
+
+        for name, path in (("page", PAGE), ("count", COUNT), ("widget", WIDGET)):
+            print(f"bench: {name} GET {path}", flush=True)
+            phases[name] = read_phase(stack, name, path, config) if wanted(name) else dict(empty)
+        print(f"bench: signing at {config['paced_rate']}/s, timing the confirmation e-mails", flush=True)
+        phases["paced"] = (
+            confirmation_phase(stack, config, 1, min_age)
+            if wanted("paced")
+            else {"signatures_per_s": None, "confirmation": {"p50_s": None, "p95_s": None}}
+        )
+        print("bench: signing as fast as it goes", flush=True)
+        if wanted("sign"):
+            phases["sign"] = sign_phase(
+                stack, "sign", config, config["sign_seconds"], config["sign_warmup"] + min_age, 0, 2, min_age
+            )
+        else:
+            phases["sign"] = {"signatures_per_s": None, "form": empty, "post": empty, "p99_ms": None, "errors": None}
+        print("bench: letting the confirmations drain", flush=True)
+        phases["drain"] = drain_mail(stack, config)
+        for channel in ("email", "cwc"):
+            print(f"bench: delivering letters through {channel}", flush=True)
+            phases[channel] = delivery_phase(stack, channel, config) if wanted(channel) else {"letters_per_s": None}
+    finally:
+        if sampler:
+            sampler.stop()
+            results["memory"] = sampler.summary()
+        stack.stop()
+
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["finished_at"] = datetime.now(UTC).isoformat()
+    text, verdicts = table(results)
+    results["verdicts"] = verdicts
+    header = (
+        f"Campaign benchmark ({mode}) on {results['machine']['cpu_model']}, {results['machine']['cores']} cores; "
+        f"load average at start {results['machine']['load_average_at_start'][0]}"
+    )
+    print()
+    print(header)
+    print(text)
+    for note in results["notes"]:
+        print("Note:", note)
+    out = Path(args.out) if args.out else BENCH_DIR / "results" / f"{started:%Y%m%dT%H%M%S}-{mode}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nJSON: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""A few seconds of the load benchmark, so that `make bench` keeps working; the benchmark itself is not a test."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bench_stores():
+    """The benchmark's database and Redis URLs, next to the ones the test run was given."""
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url.startswith("postgres") or not redis_url:
+        pytest.skip("the benchmark needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (CI does)")
+    if not shutil.which("wrk"):
+        pytest.skip("the benchmark drives the site with wrk: apt-get install wrk (.ci/run does)")
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench_smoke")), redis_url
+
+
+@pytest.mark.slow
+def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(tmp_path):
+    database_url, redis_url = _bench_stores()
+    out = tmp_path / "result.json"
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    env.update(BENCH_DATABASE_URL=database_url, BENCH_REDIS_URL=redis_url, BENCH_VAR_DIR=str(tmp_path / "var"))
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke", "--out", str(out)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "petition page GET" in done.stdout and "letters through CWC" in done.stdout
+    assert "SIGN_MIN_SECONDS lowered to 1" in done.stdout
+
+    result = json.loads(out.read_text())
+    phases = result["phases"]
+    assert result["machine"]["cores"] and result["versions"]["postgresql"]
+    for name in ("page", "count", "widget"):
+        assert phases[name]["ok_per_s"] > 0 and phases[name]["errors"] == 0, phases[name]
+    # Signatures went through CSRF, the rate limits and the bot traps without a single one refused.
+    assert phases["sign"]["signatures_per_s"] > 0 and phases["sign"]["errors"] == 0, phases["sign"]
+    assert phases["paced"]["confirmation"]["emails"] > 0 and phases["paced"]["confirmation"]["missing"] == 0
+    for channel in ("email", "cwc"):
+        assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
+    assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
+    assert set(result["verdicts"]) >= {"page_rps", "sign_per_s", "cwc_letters_per_s", "celery_worker_rss_mb"}
