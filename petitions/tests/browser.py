@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -111,3 +113,9 @@ def fill_sign_form(page, **overrides):
     for name, value in values.items():
         page.fill(f"#id_{name}", value)
     page.check("#id_consent")
+
+
+def url(name, *args, language="be"):
+    """The path of a page in LANGUAGE, whatever language the test's own thread has active."""
+    with translation.override(language):
+        return reverse(name, args=args)

@@ -4,15 +4,14 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
 from petitions.management.commands.trim_bootstrap import missing_rules
 from petitions.models import Letter, Recipient, Signature
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, browser_test, fill_sign_form
-from .conftest import make_president, make_senator
+from .browser import ARTIFACTS, DESKTOP, PHONE, browser_test, fill_sign_form, url
+from .conftest import make_president, make_senator, wait_until
 
 pytestmark = browser_test
 
@@ -60,7 +59,7 @@ def test_a_supporter_signs_and_confirms_in_their_language(
 ):
     start_worker()
     page = open_page(language)
-    detail = reverse("petitions:detail", args=[petition.slug]).replace("/be/", f"/{language}/")
+    detail = url("petitions:detail", petition.slug, language=language)
 
     # The bare address opens the home page in the browser's language.
     page.goto("/")
@@ -103,7 +102,7 @@ def test_a_supporter_signs_and_confirms_without_javascript(
 ):
     start_worker()
     page = open_page("be", javascript=False)
-    page.goto(reverse("petitions:detail", args=[petition.slug]))
+    page.goto(url("petitions:detail", petition.slug))
     _signs_with_an_error_then_correctly(page, petition, "be", javascript=False)
 
     [message] = smtp_server.wait_for(1)
@@ -120,7 +119,7 @@ def test_a_supporter_signs_and_confirms_without_javascript(
 
 def test_a_double_click_on_sign_sends_the_form_once_and_makes_one_signature(open_page, site, petition, recipients):
     page = open_page("en")
-    page.goto(reverse("petitions:detail", args=[petition.slug]).replace("/be/", "/en/"))
+    page.goto(url("petitions:detail", petition.slug, language="en"))
     fill_sign_form(page)
     page.dblclick("#submit-id-sign")
     expect(page).to_have_url(re.compile(r"/signed/$"))
@@ -151,7 +150,7 @@ def test_html_in_a_name_or_note_shows_as_typed_and_never_runs(
     make_president(channel=Recipient.Channel.EMAIL, channel_settings={"address": "intake@example.org"})
     start_worker()
     page = open_page("en")
-    page.goto(reverse("petitions:detail", args=[petition.slug]).replace("/be/", "/en/"))
+    page.goto(url("petitions:detail", petition.slug, language="en"))
     fill_sign_form(page, **HOSTILE)
     page.click("#submit-id-sign")
     expect(page).to_have_url(re.compile(r"/signed/$"))
@@ -188,13 +187,13 @@ def test_html_in_a_name_or_note_shows_as_typed_and_never_runs(
     admin = get_user_model().objects.create_superuser("organizer", "organizer@example.org", "a-long-password-1")
     client.force_login(admin)
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}])
-    page.goto(reverse("admin:petitions_signature_changelist").replace("/be/", "/en/"))
+    page.goto(url("admin:petitions_signature_changelist", language="en"))
     expect(page.locator("#result_list")).to_be_visible()
-    page.goto(reverse("admin:petitions_signature_change", args=[signature.pk]).replace("/be/", "/en/"))
+    page.goto(url("admin:petitions_signature_change", signature.pk, language="en"))
     expect(page.locator("#id_first_name")).to_have_value(HOSTILE["first_name"])
     expect(page.locator("#id_note")).to_have_value(HOSTILE["note"])
     letter_row = Letter.objects.filter(status=Letter.Status.DELIVERED).get()
-    page.goto(reverse("admin:petitions_letter_change", args=[letter_row.pk]).replace("/be/", "/en/"))
+    page.goto(url("admin:petitions_letter_change", letter_row.pk, language="en"))
     _shows_as_typed(page, HOSTILE["note"])
 
     assert page.dialogs == []
@@ -214,10 +213,10 @@ _SMALL_TARGETS = """() => [...document.querySelectorAll(
 @pytest.mark.parametrize("language", ["be", "en"])
 def test_the_petition_page_fits_a_phone_and_reads_well_on_a_desktop(language, open_page, petition, recipients):
     ARTIFACTS.mkdir(exist_ok=True)
-    url = reverse("petitions:detail", args=[petition.slug]).replace("/be/", f"/{language}/")
+    path = url("petitions:detail", petition.slug, language=language)
 
     phone = open_page(language, viewport=PHONE)
-    phone.goto(url)
+    phone.goto(path)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     small = phone.evaluate(_SMALL_TARGETS)
     assert small == [], "\n".join(small)
@@ -230,7 +229,7 @@ def test_the_petition_page_fits_a_phone_and_reads_well_on_a_desktop(language, op
     phone.screenshot(path=ARTIFACTS / f"petition-{language}-375-errors.png", full_page=True)
 
     desktop = open_page(language, viewport=DESKTOP)
-    desktop.goto(url)
+    desktop.goto(path)
     # A comfortable measure is 60 to 80 characters a line: compare the column with the text's own
     # average character width.
     measure = desktop.evaluate(
@@ -253,7 +252,7 @@ def test_the_petition_page_fits_a_phone_and_reads_well_on_a_desktop(language, op
 def test_the_petition_page_is_light_and_asks_no_other_host(open_page, site, petition, recipients):
     """Under 100 KB of HTML, CSS and JavaScript however the server compresses, and nothing from elsewhere."""
     page = open_page("be")
-    page.goto(reverse("petitions:detail", args=[petition.slug]), wait_until="networkidle")
+    page.goto(url("petitions:detail", petition.slug), wait_until="networkidle")
     requests = [r for r in page.requests if not r.url.startswith("data:")]
     assert [r.url for r in requests if not r.url.startswith(site + "/")] == []
     weights = {}
@@ -268,16 +267,18 @@ def test_the_petition_page_is_light_and_asks_no_other_host(open_page, site, peti
 
 def test_belarusian_letters_render_in_a_local_system_font(open_page, petition):
     page = open_page("be")
-    page.goto(reverse("petitions:detail", args=[petition.slug]))
+    page.goto(url("petitions:detail", petition.slug))
     assert "system-ui" in page.evaluate("getComputedStyle(document.body).fontFamily")
     assert page.evaluate("[...document.fonts].length") == 0  # no web font is declared
     page.evaluate("document.querySelector('h1').textContent = 'Ўўі Ііё Ёё'")
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument")["root"]["nodeId"]
     heading = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
+    # The fonts are known once Chromium has laid the new text out.
+    fonts = wait_until(lambda: cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"], timeout=5)
     assert fonts and not any(font["isCustomFont"] for font in fonts)
     # Every letter came from one local font (no fallback to boxes), spaces included.
     assert sum(font["glyphCount"] for font in fonts) == len("Ўўі Ііё Ёё")
