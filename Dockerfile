@@ -42,6 +42,6 @@ COPY --from=build /app /app
 RUN mkdir -p /app/var && chown campaign:campaign /app/var
 USER campaign
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["bin/entrypoint", "healthcheck"]
-ENTRYPOINT ["bin/entrypoint"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/app/bin/entrypoint", "healthcheck"]
+ENTRYPOINT ["/app/bin/entrypoint"]
 CMD ["web"]

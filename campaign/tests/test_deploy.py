@@ -113,8 +113,8 @@ def test_the_dockerfile_builds_on_slim_python_and_runs_as_a_user_through_the_ent
     assert stages == ["build", "runtime"]
     runtime = dockerfile.split("AS runtime", 1)[1]
     assert re.search(r"^USER campaign$", runtime, re.MULTILINE)
-    assert "HEALTHCHECK" in runtime and '"bin/entrypoint", "healthcheck"' in runtime
-    assert 'ENTRYPOINT ["bin/entrypoint"]' in runtime
+    assert "HEALTHCHECK" in runtime and '["/app/bin/entrypoint", "healthcheck"]' in runtime
+    assert 'ENTRYPOINT ["/app/bin/entrypoint"]' in runtime
     for line in (BASE_DIR / "requirements.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             assert "==" in line, f"requirements.txt must pin every package: {line}"
