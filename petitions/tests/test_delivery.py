@@ -83,9 +83,7 @@ def test_two_workers_racing_on_the_same_letters_send_each_once(petition, cwc_rec
     assert set(Letter.objects.values_list("attempts", flat=True)) == {1}
 
 
-def test_the_http_channel_posts_mapped_form_fields_with_a_token_from_the_environment(
-    petition, http_receiver, settings
-):
+def test_the_http_channel_posts_mapped_form_fields_with_a_token_from_the_environment(petition, http_receiver, settings):
     settings.DELIVERY_HTTP_TOKENS = {"crm": "s3cret-token"}
     fields = {"id": "delivery_id", "text": "body", "from": "email"}
     president = make_president(
@@ -136,9 +134,7 @@ def _run_action(admin_client, action, letters):
 def test_a_print_batch_has_one_page_per_letter_and_only_its_letters_are_marked_delivered(petition, admin_client):
     president = make_president(channel="print", office_address=WHITE_HOUSE)
     letters = confirmed_letters(petition, president, 2)
-    letters.append(
-        confirmed_signature(petition, [president], first_name="Алеся", last_name="Бяляцкая").letters.get()
-    )
+    letters.append(confirmed_signature(petition, [president], first_name="Алеся", last_name="Бяляцкая").letters.get())
     for letter in letters:
         deliver_letter(letter.pk)
     assert set(Letter.objects.values_list("status", "channel")) == {("needs_action", "print")}
