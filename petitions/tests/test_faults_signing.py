@@ -93,8 +93,13 @@ class WebServer:
 def sign_over_http(base, slug, session, **fields):
     page = session.get(f"{base}/be/p/{slug}/", timeout=30)
     assert page.status_code == 200
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    data = {**sign_data(**fields), "csrfmiddlewaretoken": token}
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if found:
+        tokens = {"csrfmiddlewaretoken": found.group(1)}
+    else:
+        # The page is served from a shared cache without a token: sign.js fetches one, as here.
+        tokens = session.get(f"{base}/be/p/{slug}/form-token/", timeout=30).json()
+    data = {**sign_data(**fields), **tokens}
     return session.post(f"{base}/be/p/{slug}/", data=data, allow_redirects=False, timeout=30)
 
 
