@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
     path("p/<slug:slug>/", views.detail, name="detail"),
+    path("p/<slug:slug>/form-token/", views.form_token, name="form-token"),
     path("p/<slug:slug>/signed/", views.signed, name="signed"),
     path("p/<slug:slug>/delivered/", views.delivered, name="delivered"),
     path("p/<slug:slug>/widget/", views.widget, name="widget"),

@@ -1,12 +1,18 @@
 """Pages for supporters: the appeal, signing, confirming, status and withdrawal."""
 
+import hashlib
+
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Q
-from django.http import Http404, JsonResponse
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -44,6 +50,48 @@ def _sender_marks(request, form, petition, ip):
     }
 
 
+# The petition page is the same for every visitor, so that a shared cache (a CDN, nginx) can serve
+# a crowd and the site renders it once every few seconds per language: it carries no CSRF token and
+# no form stamp, and sets no cookie. The form gets both from form_token when the signer starts to
+# fill it in (static/js/sign.js). A browser without JavaScript sends the form without them and gets
+# it back filled in, with both (csrf_failure), to send once more: nothing is saved from a form
+# without its token, so signing keeps its CSRF protection.
+PAGE_CACHE_SECONDS = 30
+
+
+def _public_detail(request, petition, form):
+    """The petition page without a token, from the cache when nothing it shows has changed.
+
+    The key holds every value the page shows (the petition's fields, the count, the recipients),
+    so an organizer's edit or a new count shows at once. Only visitors without cookies share it:
+    a visitor with cookies may have a message waiting (the petition closed while they signed).
+    """
+    form.fields["form_started"].initial = ""
+    key = None
+    if not request.COOKIES:
+        fields = repr([getattr(petition, f.attname) for f in Petition._meta.concrete_fields])
+        recipients = Recipient.objects.active().aggregate(n=Count("pk"), last=Max("updated_at"))
+        version = f"{fields}{petition.confirmed_count()}{recipients}{request.get_full_path()}"
+        key = f"petition-page:{translation.get_language()}:{hashlib.sha256(version.encode()).hexdigest()}"
+        content = cache.get(key)
+        if content is not None:
+            return HttpResponse(content)
+    response = render(request, "petitions/detail.html", _detail_context(petition, form))
+    if key:
+        cache.set(key, response.content, PAGE_CACHE_SECONDS)
+    return response
+
+
+def _detail_context(petition, form):
+    return {
+        "petition": petition,
+        "form": form,
+        "senators_by_state": _senators_by_state(),
+        "president": Recipient.objects.president(),
+        "share_url": settings.SITE_URL + petition.get_absolute_url(),
+    }
+
+
 # Error reports never show what a signer typed: every field of the form is personal.
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
@@ -51,6 +99,15 @@ def detail(request, slug):
     petition = get_object_or_404(Petition.objects.published(), slug=slug)
     ip = abuse.client_ip(request)
     form = SignatureForm(request.POST or None, petition=petition, client_ip=ip)
+    if request.method == "GET":
+        response = _public_detail(request, petition, form)
+        patch_cache_control(
+            response, public=True, max_age=PAGE_CACHE_SECONDS, stale_while_revalidate=10 * PAGE_CACHE_SECONDS
+        )
+        # A visitor with cookies may have a message waiting for them (the petition closed while they
+        # signed): their page is theirs alone. The crowd, without cookies, shares one copy.
+        patch_vary_headers(response, ["Cookie"])
+        return response
     if request.method == "POST":
         if not petition.is_open:
             messages.error(request, _("This petition is closed and no longer takes signatures."))
@@ -75,19 +132,46 @@ def detail(request, slug):
             form.add_error(
                 "recipients", _("Nobody you chose can receive letters right now. Please choose someone else.")
             )
-    context = {
-        "petition": petition,
-        "form": form,
-        "senators_by_state": _senators_by_state(),
-        "president": Recipient.objects.president(),
-        "share_url": settings.SITE_URL + petition.get_absolute_url(),
-    }
+    context = {**_detail_context(petition, form), "with_token": True}
     return render(request, "petitions/detail.html", context, status=400 if form.errors else 200)
 
 
+@require_GET
+def form_token(request, slug):
+    """The sign form's CSRF token and start stamp, for the cached petition page's form; never cached."""
+    get_object_or_404(Petition.objects.published(), slug=slug)
+    response = JsonResponse({"csrfmiddlewaretoken": get_token(request), "form_started": abuse.form_started_token()})
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _sign_form_again(request):
+    """The petition page with the form as it was sent and a token, for a sign form that came without one."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if request.method != "POST" or match.view_name != "petitions:detail":
+        return None
+    petition = Petition.objects.open().filter(slug=match.kwargs["slug"]).first()
+    if petition is None:
+        return None
+    skip = ("csrfmiddlewaretoken", "form_started", "website")
+    initial = {name: request.POST.getlist(name) if name == "recipients" else request.POST.get(name)
+               for name in request.POST if name not in skip}  # fmt: skip
+    form = SignatureForm(initial=initial, petition=petition, client_ip=abuse.client_ip(request))
+    context = {**_detail_context(petition, form), "with_token": True, "token_missing": True}
+    return render(request, "petitions/detail.html", context, status=403)
+
+
 def csrf_failure(request, reason=""):
-    """A form sent without its security token, or from a page left open too long: say to reload."""
-    return render(request, "403_csrf.html", status=403)
+    """A form sent without its security token, or from a page left open too long: say to reload.
+
+    The sign form comes back filled in, with a token: it has none on the cached page until its
+    script fetches one, so this is how a browser without JavaScript signs.
+    """
+    return _sign_form_again(request) or render(request, "403_csrf.html", status=403)
 
 
 @sensitive_post_parameters("email")

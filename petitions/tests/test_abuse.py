@@ -105,8 +105,7 @@ def test_the_honeypot_catches_a_naive_bot(client, petition, recipients, producti
 
 
 def test_a_form_sent_back_at_once_is_caught_by_the_timing_trap(client, petition, recipients, production_limits):
-    page = client.get(reverse("petitions:detail", args=[petition.slug])).content.decode()
-    token = re.search(r'name="form_started" value="([^"]+)"', page).group(1)
+    token = client.get(reverse("petitions:form-token", args=[petition.slug])).json()["form_started"]
     # A bot posts the form it just fetched; another posts without the field at all.
     client.post(reverse("petitions:detail", args=[petition.slug]), sign_data(form_started=token))
     client.post(reverse("petitions:detail", args=[petition.slug]), sign_data(email="bot2@example.org"))
@@ -119,8 +118,7 @@ def test_a_form_sent_back_at_once_is_caught_by_the_timing_trap(client, petition,
 
 
 def test_a_person_who_takes_their_time_signs_normally(client, petition, recipients, production_limits):
-    page = client.get(reverse("petitions:detail", args=[petition.slug])).content.decode()
-    token = re.search(r'name="form_started" value="([^"]+)"', page).group(1)
+    token = client.get(reverse("petitions:form-token", args=[petition.slug])).json()["form_started"]
     with time_machine.travel(datetime.now() + timedelta(seconds=20)):
         client.post(reverse("petitions:detail", args=[petition.slug]), sign_data(form_started=token))
     signature = Signature.objects.get()

@@ -434,21 +434,36 @@ def test_a_closed_petition_takes_no_signature_and_says_so(client, recipients, la
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_post_without_a_csrf_token_is_refused_with_a_page_that_says_to_reload(petition, recipients, language):
+def test_a_sign_form_without_a_csrf_token_saves_nothing_and_comes_back_filled_in_with_one(
+    petition, recipients, language
+):
+    # What a browser without JavaScript sends from the cached petition page, whose form has no token.
     client = Client(enforce_csrf_checks=True)
-    response = _sign(client, petition, language)
+    response = _sign(client, petition, language, first_name="Augusta")
 
     assert response.status_code == 403
     assert Signature.objects.count() == 0
     page = response.content.decode()
     assert f'<html lang="{language}">' in page
-    assert in_language(language, "Reload the page and try again.") in page
+    notice = "Please check your details and send the form once more: it arrived without its security token."
+    assert in_language(language, notice) in page
+    form = lxml.html.fromstring(page).xpath('//form[contains(@class, "sign-form")]')[0]
+    assert form.fields["first_name"] == "Augusta" and form.fields["csrfmiddlewaretoken"]
+    again = {**dict(form.form_values()), **sign_data(first_name="Augusta")}
+    assert client.post(_url(language, "petitions:detail", petition.slug), again).status_code == 302
+    assert Signature.objects.get().first_name == "Augusta"
 
 
-def test_a_post_with_the_pages_csrf_token_is_taken(petition, recipients):
+def test_a_form_sent_to_another_page_without_a_token_is_refused_with_a_page_that_says_to_reload(petition):
     client = Client(enforce_csrf_checks=True)
-    client.get(_url("en", "petitions:detail", petition.slug))
-    token = client.cookies["csrftoken"].value
+    response = client.post(_url("en", "petitions:signed", petition.slug), {"email": "ada@example.org"})
+    assert response.status_code == 403
+    assert in_language("en", "Reload the page and try again.") in response.content.decode()
+
+
+def test_a_post_with_the_token_the_form_fetches_is_taken(petition, recipients):
+    client = Client(enforce_csrf_checks=True)
+    token = client.get(_url("en", "petitions:form-token", petition.slug)).json()["csrfmiddlewaretoken"]
     response = client.post(_url("en", "petitions:detail", petition.slug), {**sign_data(), "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Signature.objects.count() == 1

@@ -22,8 +22,33 @@
     // One signature per press: a double click, or Enter pressed twice, must not send the form twice.
     // (The server also keeps one signature per address, but a second request costs a second e-mail.)
     var sent = false;
+    // The petition page is cached and shared, so its form holds no security token or start stamp:
+    // they are fetched when the signer starts filling it in, or at the latest when they send it.
+    var tokenInput = form.querySelector("[name=csrfmiddlewaretoken]");
+    var stampInput = form.querySelector("[name=form_started]");
+    var fetching = null;
+    function fetchToken() {
+      if (!tokenInput || tokenInput.value) return Promise.resolve();
+      if (!fetching) {
+        fetching = fetch(form.getAttribute("data-token-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (answer) { return answer.json(); })
+          .then(function (data) {
+            tokenInput.value = data.csrfmiddlewaretoken;
+            if (stampInput && !stampInput.value) stampInput.value = data.form_started;
+          })
+          .catch(function () { fetching = null; });
+      }
+      return fetching;
+    }
+    form.addEventListener("focusin", fetchToken);
     form.addEventListener("submit", function (event) {
       if (sent) { event.preventDefault(); return; }
+      if (tokenInput && !tokenInput.value) {
+        // Without a token the form would come back to be sent again: fetch one, then send.
+        event.preventDefault();
+        fetchToken().then(function () { sent = true; form.submit(); });
+        return;
+      }
       sent = true;
       var button = form.querySelector("[type=submit]");
       if (button) { setTimeout(function () { button.disabled = true; }, 0); }
