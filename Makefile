@@ -25,6 +25,9 @@ run: $(VENV)/.installed
 		--schedule=var/celerybeat-schedule & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The test settings, whatever DJANGO_SETTINGS_MODULE the shell has: the line at the top exports
+# campaign.settings, which pytest-django would otherwise prefer to pyproject.toml's choice.
+test: export DJANGO_SETTINGS_MODULE = campaign.test_settings
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
