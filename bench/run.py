@@ -39,7 +39,7 @@ PAGE = f"/be/p/{SLUG}/"
 COUNT = f"/api/petitions/{SLUG}/count.json"
 WIDGET = f"/be/p/{SLUG}/widget/"
 # Where a signer gets the form's CSRF token and start stamp, and where the form posts.
-FORM_PATH = PAGE
+FORM_PATH = f"/be/p/{SLUG}/form-token/"
 SIGN_PATH = PAGE
 
 # Issue 7's targets on a 2-core machine at 16 connections.
@@ -62,12 +62,12 @@ MODES = {
     "full": {
         "connections": 16,
         "warmup": 5,
-        "read_seconds": 20,
+        "read_seconds": 15,
         "sign_warmup": 8,
         "sign_seconds": 60,
         "paced_rate": 100,
-        "paced_seconds": 30,
-        "letters": {"email": 4000, "cwc": 2000},
+        "paced_seconds": 20,
+        "letters": {"email": 3000, "cwc": 1500},
         "drain_seconds": 60,
         "delivery_timeout": 90,
         "sign_min_seconds": None,

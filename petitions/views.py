@@ -59,14 +59,13 @@ def _sender_marks(request, form, petition, ip):
 PAGE_CACHE_SECONDS = 30
 
 
-def _public_detail(request, petition, form):
+def _public_detail(request, petition):
     """The petition page without a token, from the cache when nothing it shows has changed.
 
     The key holds every value the page shows (the petition's fields, the count, the recipients),
     so an organizer's edit or a new count shows at once. Only visitors without cookies share it:
     a visitor with cookies may have a message waiting (the petition closed while they signed).
     """
-    form.fields["form_started"].initial = ""
     key = None
     if not request.COOKIES:
         fields = repr([getattr(petition, f.attname) for f in Petition._meta.concrete_fields])
@@ -76,6 +75,9 @@ def _public_detail(request, petition, form):
         content = cache.get(key)
         if content is not None:
             return HttpResponse(content)
+    # The form is built only for a render: its fields and layout cost more than the cached page.
+    form = SignatureForm(petition=petition)
+    form.fields["form_started"].initial = ""
     response = render(request, "petitions/detail.html", _detail_context(petition, form))
     if key:
         cache.set(key, response.content, PAGE_CACHE_SECONDS)
@@ -98,9 +100,8 @@ def _detail_context(petition, form):
 def detail(request, slug):
     petition = get_object_or_404(Petition.objects.published(), slug=slug)
     ip = abuse.client_ip(request)
-    form = SignatureForm(request.POST or None, petition=petition, client_ip=ip)
     if request.method == "GET":
-        response = _public_detail(request, petition, form)
+        response = _public_detail(request, petition)
         patch_cache_control(
             response, public=True, max_age=PAGE_CACHE_SECONDS, stale_while_revalidate=10 * PAGE_CACHE_SECONDS
         )
@@ -112,6 +113,7 @@ def detail(request, slug):
         if not petition.is_open:
             messages.error(request, _("This petition is closed and no longer takes signatures."))
             return redirect(petition)
+        form = SignatureForm(request.POST, petition=petition, client_ip=ip)
         if form.is_valid():
             data = form.cleaned_data
             wanted = set(data["recipients"])
