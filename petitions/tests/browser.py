@@ -38,8 +38,10 @@ def chromium():
     thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The tests' ORM calls are
     ordinary synchronous ones, so it is set for as long as the browser runs, and then restored.
     """
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # CI has two cores shared with workers and servers: give the page time before calling it wrong.
+    expect.set_options(timeout=10_000)
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
