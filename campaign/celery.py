@@ -31,6 +31,21 @@ def _pass_request_id(headers=None, **kwargs):
 
 
 @signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task=None, **kwargs):
+    """What Django does around each request: drop a connection past CONN_MAX_AGE or in error.
+
+    The connection is then checked before its next use (CONN_HEALTH_CHECKS), so a restarted
+    PostgreSQL costs one reconnect, not a failed task. A task run eagerly runs inside its caller's
+    transaction, whose connection is not ours to close.
+    """
+    from django.db import close_old_connections
+
+    if not getattr(getattr(task, "request", None), "is_eager", False):
+        close_old_connections()
+
+
+@signals.task_prerun.connect
 def _log_with_request_id(task_id=None, task=None, **kwargs):
     from .logs import request_id
 

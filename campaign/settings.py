@@ -257,6 +257,11 @@ else:
         "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes the database connection after every task unless this is set: each
+# letter then paid for a new PostgreSQL connection (a backend process forked per task), a quarter of
+# a worker's time in the benchmark (docs/benchmarks.md). The fixup now leaves connections alone and
+# campaign/celery.py treats a task like a request: CONN_MAX_AGE and the health check before reuse.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
