@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from petitions import demo
 from petitions.models import Petition, Recipient
@@ -26,6 +27,13 @@ from .browser import chromium, open_page, site  # noqa: F401 - fixtures for the 
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SHARED_DATA = BASE_DIR.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request leaves its own active in the thread, so
+    a test that reverse()s without a language would otherwise depend on the test that ran before it."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def free_port():
