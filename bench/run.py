@@ -428,7 +428,7 @@ def confirmation_phase(stack, config, phase, min_age):
     latencies = [arrived - signed for signed, arrived in signer_mails(stack, phase) if start <= signed < end]
     result["confirmation"] = {
         "emails": len(latencies),
-        "missing": expected - len(signer_mails(stack, phase)),
+        "missing": max(0, expected - len(signer_mails(stack, phase))),
         "p50_s": round(percentile(latencies, 50), 3) if latencies else None,
         "p95_s": round(percentile(latencies, 95), 3) if latencies else None,
         "max_s": round(max(latencies), 3) if latencies else None,
