@@ -20,10 +20,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py load_demo
 	$(PY) manage.py import_legislators --if-offline-skip $(if $(LEGISLATORS_FILE),"$(LEGISLATORS_FILE)")
 	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A campaign worker --beat -Q mail,letters --loglevel=INFO --concurrency=2 \
-		--schedule=var/celerybeat-schedule & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@PORT=$(PORT) VENV=$(VENV) bin/dev
 
 # The test settings, whatever DJANGO_SETTINGS_MODULE the shell has: the line at the top exports
 # campaign.settings, which pytest-django would otherwise prefer to pyproject.toml's choice.
