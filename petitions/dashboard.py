@@ -156,21 +156,15 @@ def numbers(petition=None):
 
 
 def public_map_counts(petition):
-    key = _cache_key("map", petition)
-    counts = cache.get(key)
-    if counts is None:
-        counts = signatures_by_state(petition)
-        cache.set(key, counts, settings.DASHBOARD_CACHE_SECONDS)
-    return counts
+    return cache.get_or_set(
+        _cache_key("map", petition), lambda: signatures_by_state(petition), settings.DASHBOARD_CACHE_SECONDS
+    )
 
 
 def public_responsiveness(petition):
-    key = _cache_key("responsiveness", petition)
-    table = cache.get(key)
-    if table is None:
-        table = responsiveness(petition)
-        cache.set(key, table, settings.DASHBOARD_CACHE_SECONDS)
-    return table
+    return cache.get_or_set(
+        _cache_key("responsiveness", petition), lambda: responsiveness(petition), settings.DASHBOARD_CACHE_SECONDS
+    )
 
 
 def forget(petition=None):
