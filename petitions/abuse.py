@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import time
 
-import requests
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
@@ -181,6 +180,9 @@ def captcha_passed(response_token, ip):
     """
     if not response_token:
         return False
+    # Imported here: only a site with a CAPTCHA needs it, and it costs every web worker a few MB.
+    import requests
+
     url = settings.CAPTCHA_VERIFY_URL or _CAPTCHA_VERIFY_URLS[settings.CAPTCHA_PROVIDER]
     data = {"secret": settings.CAPTCHA_SECRET_KEY, "response": response_token, "remoteip": ip}
     try:

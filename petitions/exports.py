@@ -7,8 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-from fpdf import FPDF
-
 from . import dashboard
 from .models import Letter, Recipient, Signature
 
@@ -41,6 +39,9 @@ def _place(city, state, country):
 
 def recipient_pdf(petition, recipient):
     """The letter's text, then every signer's name and place, as PDF bytes."""
+    # Imported here: fpdf2 and the font tools it brings cost a web worker about 20 MB, for an admin action.
+    from fpdf import FPDF
+
     pdf = FPDF(format="letter", unit="pt")
     pdf.set_margins(54, 54, 54)
     pdf.set_auto_page_break(True, margin=54)

@@ -15,7 +15,6 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from fpdf import FPDF
 
 from ..models import Letter, Recipient
 from . import Channel, Outcome
@@ -96,6 +95,9 @@ def _fits(pdf, size, texts):
 
 def batch_pdf(recipient, letters, batch_id):
     """One PDF for RECIPIENT with LETTERS, each starting on its own page, addressed to the office."""
+    # Imported here: fpdf2 and the font tools it brings cost a web worker about 20 MB (admin and tasks only).
+    from fpdf import FPDF
+
     pdf = FPDF(format="letter", unit="mm")
     pdf.set_title(f"{BATCH_PREFIX}{batch_id}: {recipient}")
     pdf.add_font("DejaVu", "", str(FONT))
