@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import translation
 
 from petitions import demo
-from petitions.models import Petition, Recipient
+from petitions.models import Petition, Recipient, Signature
 
 from .browser import chromium, open_page, site  # noqa: F401 - fixtures for the browser tests
 
@@ -73,6 +73,29 @@ def make_petition(**fields):
     # the cache outlives the test: a count cached by an earlier test must not show up here.
     petition.forget_count()
     return petition
+
+
+def make_confirmed_signatures(petition, count):
+    """COUNT confirmed signatures from Iowa on PETITION, with the cached count forgotten."""
+    Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            status=Signature.Status.CONFIRMED,
+            title="Ms.",
+            first_name="A",
+            last_name="B",
+            email=f"s{n}@example.org",
+            email_normalized=f"s{n}@example.org",
+            address="1 Main St",
+            city="Ames",
+            state="IA",
+            zip_code="50010",
+            language="be",
+            letter_hash=petition.letter_hash(),
+        )
+        for n in range(count)
+    )
+    petition.forget_count()
 
 
 def make_senator(state="IA", senate_class=2, name="Joni Ernst", last_name="Ernst", **fields):

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from petitions.models import Petition, Signature
 
 from .browser import requires_chromium
-from .conftest import free_port, make_petition
+from .conftest import free_port, make_confirmed_signatures, make_petition
 
 
 @pytest.fixture
@@ -109,26 +109,8 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_private_links_out(client):
     assert f"/{settings.ADMIN_URL}" not in response.content.decode()  # robots.txt must not reveal the admin
 
 
-def _confirm_some(petition, count):
-    for number in range(count):
-        Signature.objects.create(
-            petition=petition,
-            status=Signature.Status.CONFIRMED,
-            title="Ms.",
-            first_name="A",
-            last_name="B",
-            email=f"s{number}@example.org",
-            email_normalized=f"s{number}@example.org",
-            address="1 Main St",
-            city="Des Moines",
-            state="IA",
-            language="be",
-            letter_hash=petition.letter_hash(),
-        )
-
-
 def test_the_count_api_gives_the_confirmed_count_and_goal_and_may_be_cached(client, petition):
-    _confirm_some(petition, 3)
+    make_confirmed_signatures(petition, 3)
     Signature.objects.filter(email="s2@example.org").update(status=Signature.Status.PENDING)
     response = client.get(reverse("api-petition-count", args=[petition.slug]))
     assert response.status_code == 200
@@ -149,7 +131,7 @@ def test_the_count_api_gives_the_confirmed_count_and_goal_and_may_be_cached(clie
 def test_a_crowd_refreshing_the_count_costs_the_database_nothing(
     client, petition, django_assert_max_num_queries, django_assert_num_queries
 ):
-    _confirm_some(petition, 2)
+    make_confirmed_signatures(petition, 2)
     urls = [
         reverse("api-petition-count", args=[petition.slug]),
         f"/be/p/{petition.slug}/widget/",
@@ -210,7 +192,7 @@ def partner_site():
 @pytest.mark.slow
 @requires_chromium
 def test_a_partner_site_shows_the_counter_in_an_iframe(open_page, site, petition, partner_site):
-    _confirm_some(petition, 1)
+    make_confirmed_signatures(petition, 1)
     assert not site.startswith(partner_site.url.rstrip("/"))  # Another origin: localhost, not 127.0.0.1.
     partner_site.page = (
         f'<!doctype html><title>Partner</title><iframe id="w" src="{site}/en/p/{petition.slug}/widget/"></iframe>'

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from petitions.models import Petition, Signature
+from petitions.models import Petition
 
 from .catalogue import in_language
-from .conftest import make_petition
+from .conftest import make_confirmed_signatures, make_petition
 
 pytestmark = pytest.mark.django_db
 
@@ -104,28 +104,6 @@ def test_the_petition_page_says_who_will_receive_the_letter(client, petition, re
     assert "Chuck Grassley" in page
 
 
-def _confirmed(petition, count):
-    Signature.objects.bulk_create(
-        Signature(
-            petition=petition,
-            status=Signature.Status.CONFIRMED,
-            title="Ms.",
-            first_name="A",
-            last_name="B",
-            email=f"s{n}@example.org",
-            email_normalized=f"s{n}@example.org",
-            address="1 Main St",
-            city="Ames",
-            state="IA",
-            zip_code="50010",
-            language="be",
-            letter_hash=petition.letter_hash(),
-        )
-        for n in range(count)
-    )
-    petition.forget_count()
-
-
 def _count_text(response):
     [count] = _page(response).xpath('//p[contains(@class, "count")]/strong')
     return " ".join(count.text_content().split())
@@ -133,7 +111,7 @@ def _count_text(response):
 
 @pytest.mark.parametrize(("count", "expected"), [(0, "0 signatures"), (1, "1 signature"), (2, "2 signatures")])
 def test_the_english_count_has_its_plural(client, petition, count, expected):
-    _confirmed(petition, count)
+    make_confirmed_signatures(petition, count)
     assert _count_text(client.get(_url("petitions:detail", petition.slug))) == expected
 
 
@@ -144,5 +122,5 @@ def test_the_english_count_has_its_plural(client, petition, count, expected):
 def test_the_belarusian_count_uses_the_right_plural_form(client, petition, count, expected):
     # Marks the test xfail while the Belarusian catalogue lacks the plural forms.
     in_language("be", "%(counter)s signature", "%(counter)s signatures", count)
-    _confirmed(petition, count)
+    make_confirmed_signatures(petition, count)
     assert _count_text(client.get(_url("petitions:detail", petition.slug, language="be"))) == expected
