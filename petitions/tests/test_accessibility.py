@@ -108,6 +108,8 @@ def test_every_field_has_a_label_and_every_error_is_tied_to_its_field(open_page,
     page = open_page("be")
     page.goto(url("petitions:detail", petition.slug, language="be"))
     page.click("#submit-id-sign")
+    # sign.js fetches the form's token before it sends: wait for the answer, not the click.
+    expect(page.locator("#form-errors")).to_be_visible()
     fields = page.locator("form.sign-form :is(input, select, textarea):not([type=hidden]):not([type=submit])")
     assert fields.count() > 10
     for field in fields.all():
