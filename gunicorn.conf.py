@@ -32,7 +32,10 @@ graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
 # behind one with a 60 s idle timeout (AWS ALB), set WEB_KEEPALIVE=65.
 keepalive = _int("WEB_KEEPALIVE", 5)
 # Replace each process after a number of requests, staggered, so a slow leak never takes a host down.
-max_requests = _int("WEB_MAX_REQUESTS", 2000)
+# Not much sooner: a new process imports and warms Django again (about a second of CPU), and at 2,000
+# a surge of 1,500 requests/s made each process restart every four seconds, a third of the CPU lost
+# (measured with `make bench`). At 50,000 that is a restart a minute or two per process under a surge.
+max_requests = _int("WEB_MAX_REQUESTS", 50000)
 max_requests_jitter = max_requests // 10
 
 # The load balancer terminates TLS and says so in X-Forwarded-Proto; Django reads it itself
