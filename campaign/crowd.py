@@ -18,10 +18,15 @@ its language prefix), the Host, the scheme and Accept-Language (the count JSON's
 visitor's language), so nothing crosses languages or hosts. The admin, POSTs, and every visitor
 with cookies (who may have a message waiting) always reach Django. Without Redis (REDIS_URL unset,
 a filesystem cache) the layer is off: it would cost a file read per request for little gain.
+
+Each process also keeps the copies it has fetched, in memory, until the moment they expire in
+Redis: a crowd polls a handful of addresses, and a hit that needs no round trip to Redis is about
+twice as fast (measured with `make bench`). A copy is never older than CROWD_CACHE_SECONDS either way.
 """
 
 import hashlib
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -34,6 +39,10 @@ CROWD_CACHE_SECONDS = 5
 
 # Headers whose value belongs to one request: never stored, made afresh on every answer.
 _PER_REQUEST = {"x-request-id", "set-cookie", "date"}
+
+# Copies one process keeps in memory at most: the crowd's pages in each language, with room for
+# the variants of Host and Accept-Language a visitor can send. Past it the memory starts afresh.
+LOCAL_COPIES = 256
 
 
 def _crowd_paths():
@@ -48,22 +57,38 @@ class CrowdCache:
         self.application = application
         self.enabled = bool(getattr(settings, "REDIS_URL", None))
         self.paths = _crowd_paths()
+        # key -> (status, headers, body, expires at, as time.time()); threads share it under the GIL.
+        self.local = {}
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
         if not self.enabled or method not in ("GET", "HEAD") or not self._shared(environ):
             return self.application(environ, start_response)
-        from django.core.cache import cache
-
         key = self._key(environ)
-        entry = cache.get(key)
+        entry = self._get(key)
         if entry is not None:
-            status, headers, body = entry
+            status, headers, body, _expires = entry
             start_response(status, [*headers, ("X-Request-ID", self._request_id(environ))])
             return [b""] if method == "HEAD" else [body]
         if method == "HEAD":
             return self.application(environ, start_response)
-        return self._fill(environ, start_response, cache, key)
+        return self._fill(environ, start_response, key)
+
+    def _get(self, key):
+        entry = self.local.get(key)
+        if entry is not None and entry[3] > time.time():
+            return entry
+        from django.core.cache import cache
+
+        entry = cache.get(key)
+        if entry is not None:
+            self._keep(key, entry)
+        return entry
+
+    def _keep(self, key, entry):
+        if len(self.local) >= LOCAL_COPIES:
+            self.local = {}
+        self.local[key] = entry
 
     def _shared(self, environ):
         return (
@@ -82,14 +107,16 @@ class CrowdCache:
             environ.get("HTTP_X_FORWARDED_PROTO", ""),
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
         )
-        return "crowd:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        # "crowd2": the entries' shape changed (they carry their expiry); a process of the previous
+        # release, during a rolling deploy, must not read them.
+        return "crowd2:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     @staticmethod
     def _request_id(environ):
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         return incoming if _VALID_ID.fullmatch(incoming) else uuid.uuid4().hex
 
-    def _fill(self, environ, start_response, cache, key):
+    def _fill(self, environ, start_response, key):
         answer = {}
 
         def remember(status, headers, exc_info=None):
@@ -104,8 +131,12 @@ class CrowdCache:
             if hasattr(result, "close"):
                 result.close()
         if self._public(answer):
+            from django.core.cache import cache
+
             kept = [(name, value) for name, value in answer["headers"] if name.lower() not in _PER_REQUEST]
-            cache.set(key, (answer["status"], kept, body), CROWD_CACHE_SECONDS)
+            entry = (answer["status"], kept, body, time.time() + CROWD_CACHE_SECONDS)
+            cache.set(key, entry, CROWD_CACHE_SECONDS)
+            self._keep(key, entry)
         return [body]
 
     @staticmethod

@@ -169,3 +169,33 @@ def test_a_new_count_shows_once_the_copy_expires(
     assert b"0 signatures" in call(app, path)["body"], "within the few seconds, the crowd sees the kept copy"
     time.sleep(1.2)
     assert b"1 signature" in call(app, path)["body"]
+
+
+def test_a_process_answers_from_its_memory_until_the_copy_expires_and_another_process_from_redis(
+    app, petition, recipients, monkeypatch
+):
+    monkeypatch.setattr(crowd, "CROWD_CACHE_SECONDS", 1)
+    path = f"/en/p/{petition.slug}/"
+    django = Django(app)
+    first = call(app, path)
+    cache.clear()  # only this process's memory holds the copy now
+    assert call(app, path)["body"] == first["body"]
+    assert django.calls == 1, "the second visitor is answered from memory, without Redis"
+
+    ((key, entry),) = app.local.items()
+    cache.set(key, entry, 1)  # as the first process left it in Redis
+    other = crowd.CrowdCache(app.application)  # another gunicorn process: nothing in its memory
+    other.enabled = True
+    assert call(other, path)["body"] == first["body"]
+    assert django.calls == 1, "another process finds the copy in Redis"
+
+    time.sleep(1.2)
+    call(app, path)
+    assert django.calls == 2, "an expired copy is not served from memory"
+
+
+def test_the_memory_of_a_process_stays_bounded_whatever_headers_visitors_send(app, petition, recipients, monkeypatch):
+    monkeypatch.setattr(crowd, "LOCAL_COPIES", 5)
+    for n in range(12):
+        call(app, f"/api/petitions/{petition.slug}/count.json", accept_language=f"be;q=0.{n}")
+    assert 0 < len(app.local) <= 5
