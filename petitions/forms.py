@@ -133,7 +133,9 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.petition = petition
         self.client_ip = client_ip
-        self.fields["form_started"].initial = abuse.form_started_token()
+        if not self.is_bound:
+            # A form that was sent keeps its own stamp; only a form about to be shown needs a new one.
+            self.fields["form_started"].initial = abuse.form_started_token()
         choices = []
         if petition.allow_senators:
             choices.append((SENATORS, _("My state's two senators")))
@@ -141,10 +143,14 @@ class SignatureForm(_CleanTextMixin, forms.Form):
             choices.append((PRESIDENT, _("The President of the United States")))
         self.fields["recipients"].choices = choices
         self.fields["recipients"].initial = [value for value, _label in choices]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+
+    @functools.cached_property
+    def helper(self):
+        """The form's layout for crispy-forms, built only when the form is shown (not for a valid POST)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
             *[name for name in self.fields if name not in self.trap_fields],
             Div(
                 Field("website", tabindex="-1", autocomplete="off"),
@@ -154,7 +160,8 @@ class SignatureForm(_CleanTextMixin, forms.Form):
             "form_started",
             HTML(self._captcha_widget()),
         )
-        self.helper.add_input(Submit("sign", _("Sign the appeal"), css_class="btn-primary btn-lg"))
+        helper.add_input(Submit("sign", _("Sign the appeal"), css_class="btn-primary btn-lg"))
+        return helper
 
     @staticmethod
     def _captcha_widget():

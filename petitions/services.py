@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -34,15 +35,21 @@ def normalize_email(email):
 
 
 def recipients_for(petition, state, abroad):
-    """Who a signer from STATE (or abroad) may write to under PETITION's rules."""
-    recipients = []
+    """Who a signer from STATE (or abroad) may write to under PETITION's rules: senators, then the President.
+
+    One query for both, as every signature asks it: the state's senators by class, and the President
+    that `RecipientQuerySet.president` names (the first by id).
+    """
+    wanted = Q()
     if petition.allow_senators and not abroad and state:
-        recipients += list(Recipient.objects.senators_for(state))
+        wanted |= Q(kind=Recipient.Kind.SENATOR, state=state)
     if petition.allow_president:
-        president = Recipient.objects.president()
-        if president:
-            recipients.append(president)
-    return recipients
+        wanted |= Q(kind=Recipient.Kind.PRESIDENT)
+    if not wanted:
+        return []
+    found = list(Recipient.objects.active().filter(wanted).order_by("senate_class", "pk"))
+    senators = [r for r in found if r.kind == Recipient.Kind.SENATOR]
+    return senators + [r for r in found if r.kind == Recipient.Kind.PRESIDENT][:1]
 
 
 def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_reason=""):
@@ -101,14 +108,16 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
                 signature = Signature.objects.create(
                     petition=petition, status=status, quarantine_reason=quarantine_reason, **fields
                 )
+                # A new signature has no recipients yet: add() is one INSERT, set() would read first.
+                signature.recipients.add(*chosen)
             elif retry and not quarantine_reason:
                 for name, value in fields.items():
                     setattr(signature, name, value)
                 signature.status, signature.quarantine_reason = Signature.Status.PENDING, ""
                 signature.save()
+                signature.recipients.set(chosen)
             else:
                 return signature
-            signature.recipients.set(chosen)
             if signature.status == Signature.Status.PENDING:
                 transaction.on_commit(lambda: send_confirmation.delay(signature.pk), robust=True)
     except IntegrityError:

@@ -141,7 +141,9 @@ def detail(request, slug):
 @require_GET
 def form_token(request, slug):
     """The sign form's CSRF token and start stamp, for the cached petition page's form; never cached."""
-    get_object_or_404(Petition.objects.published(), slug=slug)
+    # Every signer asks for this: check the petition exists without reading its texts.
+    if not Petition.objects.published().filter(slug=slug).exists():
+        raise Http404
     response = JsonResponse({"csrfmiddlewaretoken": get_token(request), "form_started": abuse.form_started_token()})
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)

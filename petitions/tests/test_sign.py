@@ -523,3 +523,38 @@ def test_a_signature_is_refused_when_nobody_it_chose_can_receive_it(client, peti
     make_president(is_active=False)
     response = _sign(client, petition, "en", recipients=["president"])
     assert_refused(response, "recipients")
+
+
+def test_a_signer_writes_to_their_states_senators_by_class_and_to_the_one_current_president():
+    petition = make_petition()
+    second = make_senator("IA", 3, "Chuck Grassley", "Grassley")
+    first = make_senator("IA", 2, "Joni Ernst", "Ernst")
+    make_senator("NE", 1, "Deb Fischer", "Fischer")
+    make_senator("IA", 1, "A Former Senator", "Former", is_active=False)
+    make_president(name="A former President", is_active=False)
+    president = make_president()
+    make_president(name="A second President record")
+
+    assert services.recipients_for(petition, "IA", False) == [first, second, president]
+    assert services.recipients_for(petition, "", True) == [president]
+    petition.allow_president = False
+    assert services.recipients_for(petition, "IA", False) == [first, second]
+    petition.allow_senators = False
+    assert services.recipients_for(petition, "IA", False) == []
+
+
+def test_signing_costs_a_fixed_number_of_queries_whatever_the_recipients(
+    client, django_assert_max_num_queries, settings
+):
+    # A surge is signers, each one POST: its queries are the site's capacity (docs/benchmarks.md).
+    settings.SIGN_MIN_SECONDS = 0
+    petition = make_petition()
+    make_senator("IA", 2, "Joni Ernst", "Ernst")
+    make_senator("IA", 3, "Chuck Grassley", "Grassley")
+    make_president()
+    # The petition, blocked domains, recipients, blocked networks, the signer's earlier signature,
+    # the new one and its recipients: seven, and the transaction's own two (a savepoint in a test).
+    with django_assert_max_num_queries(9):
+        response = _sign(client, petition, "en")
+    assert response.status_code == 302
+    assert Signature.objects.get().recipients.count() == 3
