@@ -5,7 +5,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from . import services
+from . import services, smtp
 
 
 def send_to_signer(signature, name, extra=None):
@@ -32,4 +32,4 @@ def send_to_signer(signature, name, extra=None):
         },
     )
     message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)
+    smtp.send(message)

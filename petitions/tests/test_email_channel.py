@@ -3,7 +3,7 @@
 import pytest
 from aiosmtpd.controller import Controller
 
-from petitions.delivery import email as email_channel
+from petitions import smtp
 from petitions.models import Letter
 from petitions.tasks import deliver_letter
 
@@ -25,7 +25,7 @@ def sessions(smtp_server):
 
     smtp_server.handler.handle_DATA = recording
     yield peers
-    email_channel._kept.close()
+    smtp.kept.close()
 
 
 def _letters(petition, count):
@@ -72,6 +72,6 @@ def test_a_worker_process_shutting_down_closes_the_kept_connection(petition, smt
     from celery import signals
 
     assert _deliver(_letters(petition, 1)[0]) == Letter.Status.DELIVERED
-    assert email_channel._kept.connection is not None
+    assert smtp.kept.connection is not None
     signals.worker_process_shutdown.send(sender=None, pid=0, exitcode=0)
-    assert email_channel._kept.connection is None
+    assert smtp.kept.connection is None

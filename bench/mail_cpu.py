@@ -1,0 +1,256 @@
+"""CPU per message on the mail side: confirmation and e-mail letter task bodies, run in this process.
+
+    .venv/bin/python bench/mail_cpu.py [--count 400] [--profile confirm|letter] [--worker]
+
+Wall-clock rates on a shared two-core machine are noise; CPU time is not. This runs the task bodies
+(send_confirmation, deliver_letter for the e-mail channel) in-process against PostgreSQL, Redis and
+the benchmark's SMTP stand-in (bench/stand_ins.py, in its own process so its CPU is not counted here)
+and prints time.process_time() per message: the whole task body, and the part spent in the SMTP
+send (building the MIME message and talking to the server). --profile prints cProfile's top entries
+for one kind; --worker also measures a real Celery worker process (prefork, one child) from its
+/proc CPU ticks, which adds Celery's own per-task cost.
+
+Its database (MAIL_CPU_DATABASE_URL, default campaign_mail) is dropped and made afresh; its Redis
+database (MAIL_CPU_REDIS_URL, default db 4) is emptied.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+
+from run import free_port, wait_until  # noqa: E402
+
+DATABASE_URL = os.environ.get("MAIL_CPU_DATABASE_URL", "postgres://campaign:campaign@127.0.0.1:5432/campaign_mail")
+REDIS_URL = os.environ.get("MAIL_CPU_REDIS_URL", "redis://127.0.0.1:6379/4")
+SMTP_PORT = free_port()
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "campaign.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    "CAMPAIGN_VAR_DIR": str(BASE_DIR / "var" / "mail-cpu"),
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SITE_URL": "https://127.0.0.1:8000",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": str(SMTP_PORT),
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def reset_stores():
+    import psycopg
+    import redis
+
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def setup_django():
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_data(count, tag="a"):
+    """A petition, two senators and the President by e-mail; COUNT pending signers and COUNT e-mail letters."""
+    from django.utils import timezone
+
+    from petitions import demo
+    from petitions.models import Letter, Petition, Recipient, Signature
+    from petitions.services import render_letter
+
+    petition = Petition.objects.create(
+        slug=f"mail-cpu-{tag}", title_be=demo.TITLE_BE, title_en=demo.TITLE_EN, introduction_be=demo.INTRODUCTION_BE,
+        introduction_en=demo.INTRODUCTION_EN, letter_be=demo.LETTER_BE, letter_en=demo.LETTER_EN, goal=100,
+        status=Petition.Status.OPEN,
+    )  # fmt: skip
+    senators = [
+        Recipient.objects.create(
+            kind=Recipient.Kind.SENATOR, name=name, last_name=name.split()[-1], state="IA", senate_class=n,
+            bioguide_id=f"X{tag}{n}", channel=Recipient.Channel.EMAIL,
+            channel_settings={"address": f"intake-{n}@senate.bench.example"},
+        )
+        for n, name in ((2, "Joni Ernst"), (3, "Chuck Grassley"))
+    ]  # fmt: skip
+
+    def signer(i, status, language):
+        return Signature(
+            petition=petition, status=status, title="Ms.", first_name="Ada", last_name=f"Signer{i}",
+            email=f"s{tag}{status}{i}@bench.example.org", email_normalized=f"s{tag}{status}{i}@bench.example.org",
+            address="1 Main St", city="Des Moines", state="IA", zip_code="50309", phone="555-555-0134",
+            language=language, letter_hash=petition.letter_hash(), letter_text=petition.letter_en,
+            confirmed_at=timezone.now() if status == Signature.Status.CONFIRMED else None,
+        )  # fmt: skip
+
+    pending = Signature.objects.bulk_create(
+        [signer(i, Signature.Status.PENDING, "be" if i % 2 else "en") for i in range(count)]
+    )
+    confirmed = Signature.objects.bulk_create(
+        [signer(i, Signature.Status.CONFIRMED, "en") for i in range((count + 1) // 2)]
+    )
+    letters = [
+        Letter(signature=s, recipient=r, channel=Recipient.Channel.EMAIL, body=render_letter(s, r))
+        for s in confirmed
+        for r in senators
+    ][:count]
+    return [s.pk for s in pending], [letter.pk for letter in Letter.objects.bulk_create(letters)]
+
+
+class SendTimer:
+    """Adds up the CPU spent inside the SMTP backend's send_messages (MIME build and SMTP exchange)."""
+
+    def __init__(self):
+        from django.core.mail.backends.smtp import EmailBackend
+
+        self.cpu = 0.0
+        original = EmailBackend.send_messages
+
+        def timed(backend, messages):
+            started = time.process_time()
+            try:
+                return original(backend, messages)
+            finally:
+                self.cpu += time.process_time() - started
+
+        EmailBackend.send_messages = timed
+
+
+def measure(label, run, ids, timer):
+    for pk in ids[:10]:  # Warm-up: imports, template compilation, the first connection.
+        run(pk)
+    ids = ids[10:]
+    timer.cpu = 0.0
+    started = time.process_time()
+    for pk in ids:
+        run(pk)
+    total = (time.process_time() - started) / len(ids) * 1000
+    send = timer.cpu / len(ids) * 1000
+    print(f"{label:<28} {total:6.2f} ms CPU per message, of it in the SMTP send {send:5.2f} ms ({len(ids)} messages)")
+
+
+def profile(run, ids):
+    for pk in ids[:10]:
+        run(pk)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for pk in ids[10:]:
+        run(pk)
+    profiler.disable()
+    if os.environ.get("PROFILE_DUMP"):
+        profiler.dump_stats(os.environ["PROFILE_DUMP"])
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+    stats.print_stats(45)
+    out.write("\n---- by own time ----\n")
+    stats.sort_stats("tottime").print_stats(30)
+    print(out.getvalue())
+
+
+def _ticks(pid):
+    """User plus system CPU ticks of PID and its children still alive."""
+    total = 0
+    for task in [pid, *_children(pid)]:
+        fields = Path(f"/proc/{task}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def _children(pid):
+    found = []
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(path.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(path.parent.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def worker_cpu(ids, log_dir):
+    """CPU per confirmation of a real `bin/entrypoint worker mail` (prefork, one child), all of its processes."""
+    from petitions.models import Signature
+    from petitions.tasks import send_confirmation
+
+    env = {**{k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}, **ENV}
+    env.update(PYTHON=sys.executable, WORKER_CONCURRENCY="1", LOG_LEVEL=os.environ.get("WORKER_LOG_LEVEL", "INFO"))
+    log = open(Path(log_dir) / "worker.log", "ab")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(  # noqa: S603
+        [str(BASE_DIR / "bin" / "entrypoint"), "worker", "mail"], cwd=BASE_DIR, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: b"ready." in (Path(log_dir) / "worker.log").read_bytes(), 60, "the worker")
+        sent = Signature.objects.filter(confirmation_sent_at__isnull=False)
+        warm, rest = ids[:10], ids[10:]
+        for pk in warm:
+            send_confirmation.delay(pk)
+        wait_until(lambda: sent.filter(pk__in=warm).count() == len(warm), 60, "the warm-up")
+        before = _ticks(worker.pid)
+        for pk in rest:
+            send_confirmation.delay(pk)
+        wait_until(lambda: sent.filter(pk__in=rest).count() == len(rest), 300, "the confirmations")
+        used = (_ticks(worker.pid) - before) / os.sysconf("SC_CLK_TCK")
+        print(f"{'worker, per confirmation':<28} {used / len(rest) * 1000:6.2f} ms CPU (all worker processes)")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        log.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=400)
+    parser.add_argument("--profile", choices=["confirm", "letter"])
+    parser.add_argument("--worker", action="store_true")
+    args = parser.parse_args()
+
+    reset_stores()
+    setup_django()
+    log_dir = tempfile.mkdtemp(prefix="mail-cpu-")
+    stand_ins = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(BASE_DIR / "bench" / "stand_ins.py"), str(SMTP_PORT), str(free_port()), log_dir],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        stand_ins.stdout.readline()
+        from petitions.tasks import deliver_letter, send_confirmation
+
+        confirmations, letters = make_data(args.count)
+        timer = SendTimer()
+        if args.profile:
+            run, ids = (send_confirmation, confirmations) if args.profile == "confirm" else (deliver_letter, letters)
+            profile(run, ids)
+            return
+        measure("confirmation task body", send_confirmation, confirmations, timer)
+        measure("e-mail letter deliver_letter", deliver_letter, letters, timer)
+        if args.worker:
+            worker_cpu(make_data(args.count, "w")[0], log_dir)
+    finally:
+        stand_ins.send_signal(signal.SIGTERM)
+        stand_ins.wait(10)
+
+
+if __name__ == "__main__":
+    main()

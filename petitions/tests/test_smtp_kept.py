@@ -1,0 +1,171 @@
+"""Signers' e-mails share the worker process's kept SMTP connection with letters, and lose nothing by it."""
+
+import itertools
+import smtplib
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery.exceptions import Retry
+
+from petitions import smtp
+from petitions.models import Letter, Signature
+from petitions.tasks import deliver_letter, send_confirmation
+
+from .conftest import make_senator, purge_broker
+from .letters import confirmed_signature
+from .queues import queued_tasks
+
+pytestmark = pytest.mark.django_db
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def sessions(smtp_server):
+    """The client address of each message the server took: one per SMTP connection used."""
+    peers = []
+    handle_data = smtp_server.handler.handle_DATA
+
+    async def recording(server, session, envelope):
+        answer = await handle_data(server, session, envelope)
+        if answer.startswith("250"):
+            peers.append(session.peer)
+        return answer
+
+    smtp_server.handler.handle_DATA = recording
+    smtp.kept.close()
+    yield peers
+    smtp.kept.close()
+
+
+def _pending(petition, language="en"):
+    number = next(_numbers)
+    return Signature.objects.create(
+        petition=petition, status=Signature.Status.PENDING, title="Ms.", first_name="Ada", last_name="Lovelace",
+        email=f"kept{number}@example.org", email_normalized=f"kept{number}@example.org", address="1007 Grand Ave",
+        city="Des Moines", state="IA", zip_code="50309", language=language, letter_hash=petition.letter_hash(),
+    )  # fmt: skip
+
+
+def _run_as_a_worker(task, *args):
+    """Run TASK's body as a worker would: a retry publishes a new message and raises Retry."""
+    task.push_request(id="test-run", args=list(args), kwargs={}, retries=0, called_directly=False, is_eager=False)
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
+def _sent(signature):
+    signature.refresh_from_db()
+    return signature.confirmation_sent_at is not None
+
+
+def _restart(smtp_server, **kwargs):
+    """Stop the server and start it again on the same port: every connection it had is gone."""
+    smtp_server.controller.stop()
+    smtp_server.controller = Controller(smtp_server.handler, hostname="127.0.0.1", port=smtp_server.port, **kwargs)
+    smtp_server.controller.start()
+
+
+def test_several_confirmations_go_out_over_one_smtp_connection(petition, smtp_server, sessions):
+    signatures = [_pending(petition, language) for language in ("en", "be", "en", "be")]
+    for signature in signatures:
+        send_confirmation(signature.pk)
+
+    assert [_sent(signature) for signature in signatures] == [True] * 4
+    assert sorted(str(message["To"]) for message in smtp_server.messages) == sorted(s.email for s in signatures)
+    assert len(sessions) == 4 and len(set(sessions)) == 1
+
+
+def test_confirmations_and_letters_share_the_worker_processs_connection(petition, smtp_server, sessions):
+    senator = make_senator(channel="email", channel_settings={"address": "intake@ernst.test"})
+    letter = confirmed_signature(petition, [senator]).letters.get()
+    send_confirmation(_pending(petition).pk)
+    deliver_letter(letter.pk)
+    send_confirmation(_pending(petition).pk)
+
+    assert Letter.objects.get(pk=letter.pk).status == Letter.Status.DELIVERED
+    assert len(sessions) == 3 and len(set(sessions)) == 1
+
+
+def test_a_server_that_drops_the_idle_connection_costs_no_confirmation(petition, smtp_server, sessions):
+    # The server closes a connection idle for 0.2 s, as a real one does after its timeout.
+    _restart(smtp_server, timeout=0.2)
+    first, second = _pending(petition), _pending(petition)
+    send_confirmation(first.pk)
+    time.sleep(0.6)
+
+    send_confirmation(second.pk)
+
+    assert _sent(first) and _sent(second)
+    assert len(smtp_server.messages) == 2
+    assert len(set(sessions)) == 2
+
+
+def test_a_server_that_answers_421_on_the_idle_connection_costs_no_confirmation(petition, smtp_server, sessions):
+    # Postfix and others say "421 timeout" before they close an idle client; smtplib then reports
+    # the 421 as the answer to the next message's MAIL FROM.
+    class TimingOut:
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            if getattr(session, "served", False):
+                return "421 4.4.2 Error: timeout exceeded"
+            session.served = True
+            envelope.mail_from = address
+            return "250 OK"
+
+    smtp_server.handler.handle_MAIL = TimingOut().handle_MAIL
+    _restart(smtp_server)
+    first, second = _pending(petition), _pending(petition)
+
+    send_confirmation(first.pk)
+    send_confirmation(second.pk)
+
+    assert _sent(first) and _sent(second)
+    assert len(set(sessions)) == 2
+
+
+def test_a_temporary_refusal_on_the_kept_connection_is_retried_not_resent_at_once(petition, smtp_server, sessions):
+    first, second = _pending(petition), _pending(petition)
+    send_confirmation(first.pk)
+    purge_broker()
+    smtp_server.refuse("451 4.3.0 Try again later")
+
+    with pytest.raises(Retry):
+        _run_as_a_worker(send_confirmation, second.pk)
+
+    assert not _sent(second)
+    assert len(smtp_server.messages) == 1
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmation", (second.pk,))]
+    assert smtp.kept.connection is None  # Closed after the error: the next message starts afresh.
+    smtp_server.accept()
+    send_confirmation(second.pk)
+    assert _sent(second) and len(set(sessions)) == 2
+
+
+def test_a_permanent_refusal_on_the_kept_connection_fails_without_a_retry(petition, smtp_server, sessions):
+    first, second = _pending(petition), _pending(petition)
+    send_confirmation(first.pk)
+    purge_broker()
+    smtp_server.refuse("554 5.7.1 Rejected")
+
+    with pytest.raises(smtplib.SMTPDataError):
+        _run_as_a_worker(send_confirmation, second.pk)
+
+    assert queued_tasks("mail") == []
+    assert not _sent(second)
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_new_server_in_the_settings_gets_a_new_connection(petition, smtp_server, sessions, settings):
+    send_confirmation(_pending(petition).pk)
+    old = smtp.kept.connection
+    settings.EMAIL_PORT = smtp_server.port  # Same values: the connection is kept.
+    send_confirmation(_pending(petition).pk)
+    assert smtp.kept.connection is old
+
+    settings.EMAIL_HOST = "localhost"  # Another server (the same one under another name): a new connection.
+    send_confirmation(_pending(petition).pk)
+    assert smtp.kept.connection is not old
+    assert len(smtp_server.messages) == 3 and len(set(sessions)) == 2
