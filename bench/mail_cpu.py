@@ -188,35 +188,56 @@ def _children(pid):
     return found
 
 
-def worker_cpu(ids, log_dir):
-    """CPU per confirmation of a real `bin/entrypoint worker mail` (prefork, one child), all of its processes."""
-    from petitions.models import Signature
-    from petitions.tasks import send_confirmation
+def worker_cpu(kind, ids, log_dir):
+    """CPU per message of a real `bin/entrypoint worker` (prefork, one child), all of its processes.
 
+    KIND is "confirmation" (the mail queue) or "letter" (the letters queue). WORKER_ARGS in the
+    environment go to celery, as bin/entrypoint passes them.
+    """
+    from petitions.models import Letter, Signature
+    from petitions.tasks import deliver_letter, send_confirmation
+
+    if kind == "confirmation":
+        queue, task, done = "mail", send_confirmation, Signature.objects.filter(confirmation_sent_at__isnull=False)
+    else:
+        queue, task, done = "letters", deliver_letter, Letter.objects.filter(status=Letter.Status.DELIVERED)
     env = {**{k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}, **ENV}
     env.update(PYTHON=sys.executable, WORKER_CONCURRENCY="1", LOG_LEVEL=os.environ.get("WORKER_LOG_LEVEL", "INFO"))
-    log = open(Path(log_dir) / "worker.log", "ab")  # noqa: SIM115 - closed below
+    log = open(Path(log_dir) / f"worker-{queue}.log", "ab")  # noqa: SIM115 - closed below
+    extra = os.environ.get("WORKER_ARGS", "").split()
     worker = subprocess.Popen(  # noqa: S603
-        [str(BASE_DIR / "bin" / "entrypoint"), "worker", "mail"], cwd=BASE_DIR, env=env, stdout=log,
+        [str(BASE_DIR / "bin" / "entrypoint"), "worker", queue, *extra], cwd=BASE_DIR, env=env, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_until(lambda: b"ready." in (Path(log_dir) / "worker.log").read_bytes(), 60, "the worker")
-        sent = Signature.objects.filter(confirmation_sent_at__isnull=False)
         warm, rest = ids[:10], ids[10:]
         for pk in warm:
-            send_confirmation.delay(pk)
-        wait_until(lambda: sent.filter(pk__in=warm).count() == len(warm), 60, "the warm-up")
+            task.delay(pk)
+        wait_until(lambda: done.filter(pk__in=warm).count() == len(warm), 90, "the worker to start")
         before = _ticks(worker.pid)
+        spy = _py_spy(worker.pid, Path(log_dir) / f"py-spy-{queue}.txt")
         for pk in rest:
-            send_confirmation.delay(pk)
-        wait_until(lambda: sent.filter(pk__in=rest).count() == len(rest), 300, "the confirmations")
+            task.delay(pk)
+        wait_until(lambda: done.filter(pk__in=rest).count() == len(rest), 300, f"the {kind}s")
         used = (_ticks(worker.pid) - before) / os.sysconf("SC_CLK_TCK")
-        print(f"{'worker, per confirmation':<28} {used / len(rest) * 1000:6.2f} ms CPU (all worker processes)")
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+            print(f"py-spy samples: {Path(log_dir) / f'py-spy-{queue}.txt'}")
+        print(f"{'worker, per ' + kind:<28} {used / len(rest) * 1000:6.2f} ms CPU (all worker processes)")
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         log.close()
+
+
+def _py_spy(pid, path):
+    """With PY_SPY=1, sample the worker and its pool children (py-spy, if installed) into PATH."""
+    if not os.environ.get("PY_SPY"):
+        return None
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses"]
+    command += ["--format", "raw", "--rate", "250", "--output", str(path)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
 def main():
@@ -246,7 +267,9 @@ def main():
         measure("confirmation task body", send_confirmation, confirmations, timer)
         measure("e-mail letter deliver_letter", deliver_letter, letters, timer)
         if args.worker:
-            worker_cpu(make_data(args.count, "w")[0], log_dir)
+            confirmations, letters = make_data(args.count, "w")
+            worker_cpu("confirmation", confirmations, log_dir)
+            worker_cpu("letter", letters, log_dir)
     finally:
         stand_ins.send_signal(signal.SIGTERM)
         stand_ins.wait(10)
