@@ -15,11 +15,11 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import STATES, FollowUpAnswer, Letter, Recipient, Signature
+from .models import STATES, TERRITORIES, FollowUpAnswer, Letter, Recipient, Signature, by_name
 
 _MAP_FILE = Path(__file__).resolve().parent / "data" / "us_states.json"
 # The map shows the fifty states and DC: the territories have no shapes in the Albers USA layout.
-MAP_STATES = sorted([*STATES, ("DC", "District of Columbia")], key=lambda item: item[1])
+MAP_STATES = [*STATES, ("DC", dict(TERRITORIES)["DC"])]
 # Colour steps of the map, from no signatures (0) to the most (5).
 MAP_STEPS = 5
 
@@ -177,11 +177,11 @@ def forget(petition=None):
 
 
 def map_states(counts):
-    """The map's states in name order, each with its path, count and colour step (0 = none)."""
+    """The map's states in name order (in the active language), each with its path, count and colour step (0 = none)."""
     _view_box, shapes = state_shapes()
     most = max(counts.values(), default=0)
     states = []
-    for code, name in MAP_STATES:
+    for code, name in by_name(MAP_STATES):
         n = counts.get(code, 0)
         # Steps grow with the square root, so a few big states do not wash out all the others.
         step = 0 if n == 0 else max(1, round(MAP_STEPS * (n / most) ** 0.5))

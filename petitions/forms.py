@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import abuse
-from .models import STATE_CHOICES, STATES_WITH_SENATORS, BlockedEmailDomain, Signature
+from .models import STATE_CHOICES, STATES_WITH_SENATORS, BlockedEmailDomain, Signature, by_name
 
 _ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 _PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -133,6 +133,8 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.petition = petition
         self.client_ip = client_ip
+        # The states as a reader of the page's language looks them up: Аёва is under А.
+        self.fields["state"].choices = [("", "—"), *by_name(STATE_CHOICES)]
         if not self.is_bound:
             # A form that was sent keeps its own stamp; only a form about to be shown needs a new one.
             self.fields["form_started"].initial = abuse.form_started_token()

@@ -12,28 +12,37 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-# States and territories as the US Postal Service abbreviates them. Only the fifty states elect
-# senators; DC and the territories have none.
+# States and territories as the US Postal Service abbreviates them, with their names in the
+# visitor's language. Only the fifty states elect senators; DC and the territories have none.
 STATES = [
-    ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
-    ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
-    ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"), ("ID", "Idaho"), ("IL", "Illinois"),
-    ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"), ("KY", "Kentucky"), ("LA", "Louisiana"),
-    ("ME", "Maine"), ("MD", "Maryland"), ("MA", "Massachusetts"), ("MI", "Michigan"),
-    ("MN", "Minnesota"), ("MS", "Mississippi"), ("MO", "Missouri"), ("MT", "Montana"),
-    ("NE", "Nebraska"), ("NV", "Nevada"), ("NH", "New Hampshire"), ("NJ", "New Jersey"),
-    ("NM", "New Mexico"), ("NY", "New York"), ("NC", "North Carolina"), ("ND", "North Dakota"),
-    ("OH", "Ohio"), ("OK", "Oklahoma"), ("OR", "Oregon"), ("PA", "Pennsylvania"),
-    ("RI", "Rhode Island"), ("SC", "South Carolina"), ("SD", "South Dakota"), ("TN", "Tennessee"),
-    ("TX", "Texas"), ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"), ("WA", "Washington"),
-    ("WV", "West Virginia"), ("WI", "Wisconsin"), ("WY", "Wyoming"),
+    ("AL", _("Alabama")), ("AK", _("Alaska")), ("AZ", _("Arizona")), ("AR", _("Arkansas")),
+    ("CA", _("California")), ("CO", _("Colorado")), ("CT", _("Connecticut")), ("DE", _("Delaware")),
+    ("FL", _("Florida")), ("GA", _("Georgia")), ("HI", _("Hawaii")), ("ID", _("Idaho")), ("IL", _("Illinois")),
+    ("IN", _("Indiana")), ("IA", _("Iowa")), ("KS", _("Kansas")), ("KY", _("Kentucky")), ("LA", _("Louisiana")),
+    ("ME", _("Maine")), ("MD", _("Maryland")), ("MA", _("Massachusetts")), ("MI", _("Michigan")),
+    ("MN", _("Minnesota")), ("MS", _("Mississippi")), ("MO", _("Missouri")), ("MT", _("Montana")),
+    ("NE", _("Nebraska")), ("NV", _("Nevada")), ("NH", _("New Hampshire")), ("NJ", _("New Jersey")),
+    ("NM", _("New Mexico")), ("NY", _("New York")), ("NC", _("North Carolina")), ("ND", _("North Dakota")),
+    ("OH", _("Ohio")), ("OK", _("Oklahoma")), ("OR", _("Oregon")), ("PA", _("Pennsylvania")),
+    ("RI", _("Rhode Island")), ("SC", _("South Carolina")), ("SD", _("South Dakota")), ("TN", _("Tennessee")),
+    ("TX", _("Texas")), ("UT", _("Utah")), ("VT", _("Vermont")), ("VA", _("Virginia")), ("WA", _("Washington")),
+    ("WV", _("West Virginia")), ("WI", _("Wisconsin")), ("WY", _("Wyoming")),
 ]  # fmt: skip
 TERRITORIES = [
-    ("DC", "District of Columbia"), ("PR", "Puerto Rico"), ("GU", "Guam"),
-    ("VI", "U.S. Virgin Islands"), ("AS", "American Samoa"), ("MP", "Northern Mariana Islands"),
+    ("DC", _("District of Columbia")), ("PR", _("Puerto Rico")), ("GU", _("Guam")),
+    ("VI", _("U.S. Virgin Islands")), ("AS", _("American Samoa")), ("MP", _("Northern Mariana Islands")),
 ]  # fmt: skip
 STATE_CHOICES = STATES + TERRITORIES
 STATES_WITH_SENATORS = {code for code, _name in STATES}
+
+# Unicode puts three Belarusian letters after я: і takes the place of и (which Belarusian does not
+# use), ё comes right after е, and ў right after у.
+_BELARUSIAN_ORDER = str.maketrans({"і": "и", "ё": "е\U0010ffff", "ў": "у\U0010ffff"})
+
+
+def by_name(choices):
+    """(code, name) CHOICES in the alphabetical order of their names in the active language."""
+    return sorted(choices, key=lambda choice: str(choice[1]).lower().translate(_BELARUSIAN_ORDER))
 
 
 def _localized(obj, field):

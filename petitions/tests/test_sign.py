@@ -558,3 +558,22 @@ def test_signing_costs_a_fixed_number_of_queries_whatever_the_recipients(
         response = _sign(client, petition, "en")
     assert response.status_code == 302
     assert Signature.objects.get().recipients.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "iowa", "first_three"),
+    [
+        ("be", "Аёва", ["Агаё", "Аёва", "Айдаха"]),
+        ("en", "Iowa", ["Alabama", "Alaska", "American Samoa"]),
+    ],
+)
+def test_the_state_list_is_in_the_pages_language_and_its_alphabetical_order(client, language, iowa, first_three):
+    petition = make_petition()
+    page = lxml.html.fromstring(client.get(_url(language, "petitions:detail", petition.slug)).content)
+    options = [(option.get("value"), option.text_content()) for option in page.xpath('//select[@id="id_state"]/option')]
+    names = [name for value, name in options if value]
+    assert dict(options)["IA"] == iowa
+    assert names[:3] == first_three
+    if language == "be":
+        # ё sorts after е (Аёва before Айдаха) and і where и would, not after я as in Unicode.
+        assert names.index("Ілінойс") < names.index("Канзас")
