@@ -321,6 +321,46 @@ class MemorySampler(threading.Thread):
         return out
 
 
+# --- CPU ----------------------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid, with_reaped=False):
+    """User and system CPU of PID (and, WITH_REAPED, of the children it has waited for), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICKS
+
+
+def cpu_by_role(stack):
+    """CPU seconds used so far by each part: our processes, PostgreSQL, Redis, and wrk.
+
+    gunicorn's replaced workers and Celery's children count through their parent once reaped;
+    wrk runs as this process's child. PostgreSQL and Redis count every process of theirs on the
+    host, so the figure is only clean on a quiet machine, as the benchmark asks anyway.
+    """
+    roles = {}
+    for role, (process, _log) in stack.processes.items():
+        roles[role] = _cpu_seconds(process.pid, with_reaped=True) + sum(
+            _cpu_seconds(child) for child in _children(process.pid)
+        )
+    for role, command in (("postgresql", "postgres"), ("redis", "redis-server")):
+        roles[role] = 0.0
+        for stat in Path("/proc").glob("[0-9]*/comm"):
+            with contextlib.suppress(OSError):
+                if stat.read_text().strip().startswith(command):
+                    roles[role] += _cpu_seconds(stat.parent.name)
+    own = os.times()
+    roles["wrk"] = own.children_user + own.children_system
+    return roles
+
+
 # --- Load ---------------------------------------------------------------------------------------
 
 
@@ -385,6 +425,7 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
     from petitions.models import Signature
 
     before = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
+    cpu_before = cpu_by_role(stack)
     started, samples, socket_errors = run_wrk(
         stack, name, "sign", SIGN_PATH, warmup + seconds, config["connections"], rate=rate, min_age=min_age,
         phase=phase, form_path=FORM_PATH,
@@ -392,8 +433,13 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
     window = started + warmup
     form = summarize(samples, "form", window, seconds)
     post = summarize(samples, "post", window, seconds, ok=(302, 302))
+    cpu_after = cpu_by_role(stack)
     after = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
     quarantined = after.get("quarantined", 0) - before.get("quarantined", 0)
+    posted = sum(1 for s in samples if s[0] == "post" and s[3] == 302)
+    # Where a signature's CPU goes, over the whole phase: the confirmation e-mails the mail worker
+    # sent meanwhile are in it, those still queued at the end are not (see the drain phase).
+    cpu_ms = {role: round((cpu_after[role] - cpu_before.get(role, 0)) * 1000 / posted, 2) for role in cpu_after}
     return {
         "signatures_per_s": post["ok_per_s"],
         "form": form,
@@ -403,7 +449,8 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
         "quarantined": quarantined,
         "errors": form["errors"] + post["errors"] + sum(socket_errors.values()) + quarantined,
         "window": [window, window + seconds],
-        "posted": sum(1 for s in samples if s[0] == "post" and s[3] == 302),
+        "posted": posted,
+        "cpu_ms_per_signature": cpu_ms if posted else None,
     }
 
 
@@ -629,6 +676,14 @@ def verdict(name, value):
     return "PASS" if passed else "MISS"
 
 
+def _cpu_line(cpu_ms):
+    if not cpu_ms:
+        return None
+    short = {"gunicorn": "web", "celery_mail": "mail", "celery_letters": "letters", "stand_ins": "smtp",
+             "postgresql": "pg", "redis": "redis", "wrk": "wrk"}  # fmt: skip
+    return " ".join(f"{short.get(role, role)} {ms:g}" for role, ms in sorted(cpu_ms.items(), key=lambda i: -i[1]) if ms)
+
+
 def table(results):
     r = results["phases"]
     mem = results["memory"]
@@ -653,6 +708,7 @@ def table(results):
          f"{r['sign']['post']['p50_ms']}/{r['sign']['post']['p95_ms']}/{r['sign']['post']['p99_ms']}",
          "sign_p99_ms", r["sign"]["p99_ms"]),
         ("signing", "errors (HTTP, socket, quarantined)", r["sign"]["errors"], "sign_errors"),
+        ("signing: CPU", "ms per signature, by process", _cpu_line(r["sign"].get("cpu_ms_per_signature")), None),
         ("signing paced", "signatures/s", r["paced"]["signatures_per_s"], None),
         ("confirmation e-mail", "p50/p95 s",
          f"{r['paced']['confirmation']['p50_s']}/{r['paced']['confirmation']['p95_s']}",
