@@ -1,8 +1,8 @@
 """Signers' e-mails share the worker process's kept SMTP connection with letters, and lose nothing by it."""
 
 import itertools
+import select
 import smtplib
-import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -12,7 +12,7 @@ from petitions import smtp
 from petitions.models import Letter, Signature
 from petitions.tasks import deliver_letter, send_confirmation
 
-from .conftest import make_senator, purge_broker
+from .conftest import make_senator, purge_broker, wait_until
 from .letters import confirmed_signature
 from .queues import queued_tasks
 
@@ -91,11 +91,12 @@ def test_confirmations_and_letters_share_the_worker_processs_connection(petition
 
 
 def test_a_server_that_drops_the_idle_connection_costs_no_confirmation(petition, smtp_server, sessions):
-    # The server closes a connection idle for 0.2 s, as a real one does after its timeout.
-    _restart(smtp_server, timeout=0.2)
+    # The server closes a connection idle for half a second, as a real one does after its timeout.
+    _restart(smtp_server, timeout=0.5)
     first, second = _pending(petition), _pending(petition)
     send_confirmation(first.pk)
-    time.sleep(0.6)
+    kept_socket = smtp.kept.connection.connection.sock
+    wait_until(lambda: select.select([kept_socket], [], [], 0)[0], 10, message="the server to drop the connection")
 
     send_confirmation(second.pk)
 
