@@ -298,6 +298,8 @@ class Signature(models.Model):
     created_at = models.DateTimeField(_("signed"), auto_now_add=True, db_index=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # The receipt is sent once; a confirmed signature without one is swept (tasks.sweep_confirmations).
+    receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
 
     class Meta:

@@ -65,9 +65,13 @@ def send_confirmation(self, signature_id, only_if_unsent=False):
 
 @shared_task(bind=True, acks_late=True, max_retries=10)
 def send_receipt(self, signature_id):
-    """E-mail a confirmed signer the text of their letter and the link to its status page."""
+    """E-mail a confirmed signer the text of their letter and the link to its status page, once.
+
+    A reminder from the sweeper, or a task run again after a worker was lost, finds the receipt
+    recorded and sends nothing: the signer never asked for it, so one copy is enough.
+    """
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status != Signature.Status.CONFIRMED:
+    if signature is None or signature.status != Signature.Status.CONFIRMED or signature.receipt_sent_at:
         return
     letters = signature.letters.select_related("recipient")
     try:
@@ -76,6 +80,7 @@ def send_receipt(self, signature_id):
         if not _is_temporary(exc):
             raise
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
+    Signature.objects.filter(pk=signature_id).update(receipt_sent_at=timezone.now())
 
 
 def _retry_delay(attempts):
@@ -193,13 +198,26 @@ def sweep_letters(limit=1000):
 
 @shared_task
 def sweep_confirmations(limit=1000):
-    """Send confirmations that were never sent: the signature was saved while the broker was down."""
+    """Send confirmations and receipts that were never sent: the broker was down when they were due."""
     now = timezone.now()
+    grace = timedelta(seconds=settings.CONFIRMATION_SWEEP_GRACE_SECONDS)
+    receipts = list(
+        Signature.objects.filter(
+            status=Signature.Status.CONFIRMED,
+            receipt_sent_at__isnull=True,
+            confirmed_at__lt=now - grace,
+            confirmed_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in receipts:
+        send_receipt.delay(pk)
     ids = list(
         Signature.objects.filter(
             status=Signature.Status.PENDING,
             confirmation_sent_at__isnull=True,
-            created_at__lt=now - timedelta(seconds=settings.CONFIRMATION_SWEEP_GRACE_SECONDS),
+            created_at__lt=now - grace,
             created_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
         )
         .order_by("pk")
@@ -207,7 +225,7 @@ def sweep_confirmations(limit=1000):
     )
     for pk in ids:
         send_confirmation.delay(pk, only_if_unsent=True)
-    return len(ids)
+    return len(ids) + len(receipts)
 
 
 @shared_task
