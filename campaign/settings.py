@@ -267,10 +267,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "mail"
-# Confirmations and receipts never wait behind a backlog of letters.
+# Confirmations and receipts never wait behind a backlog of letters, nor behind organizers' news:
+# an update to every signer is sent in rate-limited batches that hold a worker for up to a minute.
 CELERY_TASK_ROUTES = {
     "petitions.tasks.deliver_letter": {"queue": "letters"},
     "petitions.tasks.sweep_letters": {"queue": "letters"},
+    "petitions.tasks.send_update": {"queue": "news"},
+    "petitions.tasks.send_update_test": {"queue": "news"},
+    "petitions.tasks.resume_updates": {"queue": "news"},
+    "petitions.tasks.send_followups": {"queue": "news"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 60.0},

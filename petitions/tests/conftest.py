@@ -228,14 +228,14 @@ def purge_broker():
         from campaign.celery import app
 
         with app.connection_for_write() as conn:
-            for queue in ("mail", "letters"):
+            for queue in ("mail", "letters", "news"):
                 conn.default_channel.queue_purge(queue)
 
 
 class WorkerProcess:
     """A real `celery worker` process on the test database and broker."""
 
-    def __init__(self, env, queues="mail,letters", concurrency=1, log_path=None, extra_args=()):
+    def __init__(self, env, queues="mail,letters,news", concurrency=1, log_path=None, extra_args=()):
         self.env = env
         self.queues = queues
         self.concurrency = concurrency

@@ -7,7 +7,7 @@ def queued_tasks(*queues):
     """Take every message waiting on QUEUES off the broker, as (task name, args) pairs in order."""
     tasks = []
     with app.connection_for_read() as connection:
-        for name in queues or ("mail", "letters"):
+        for name in queues or ("mail", "letters", "news"):
             queue = connection.SimpleQueue(name)
             while True:
                 try:

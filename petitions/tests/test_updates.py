@@ -12,7 +12,8 @@ from petitions import services, tasks, updates
 from petitions.models import Signature, Update, UpdateDelivery
 
 from .campaign_data import signer
-from .conftest import wait_until
+from .conftest import purge_broker, wait_until
+from .queues import queued_tasks
 
 
 def _update(petition, **fields):
@@ -51,7 +52,7 @@ def test_an_update_reaches_each_consenting_signer_once_in_their_language_despite
     expected = {f"signer{n}@example.org" for n in range(12)}
 
     env = {"UPDATE_SEND_RATE": "4", "UPDATE_BATCH_SIZE": "5"}
-    worker = start_worker(queues="mail", env=env)
+    worker = start_worker(queues="news", env=env)
     # Kill it between two e-mails, as a crash or a deploy would: at 4 a second each e-mail is
     # followed by a pause of about 200 ms, and the kill lands about 80 ms into one.
     deadline = time.monotonic() + 60
@@ -67,7 +68,7 @@ def test_an_update_reaches_each_consenting_signer_once_in_their_language_despite
         .exists()
     )
 
-    start_worker(queues="mail", env=env)
+    start_worker(queues="news", env=env)
     tasks.resume_updates(stalled_after_seconds=0)
     wait_until(lambda: Update.objects.get(pk=update.pk).status == Update.Status.SENT, timeout=60, message="sent")
     time.sleep(0.5)  # Anything sent twice would arrive now.
@@ -155,3 +156,19 @@ def test_the_test_email_goes_to_the_organizer_in_both_languages(petition):
     updates.send_test(update, "organizer@example.org", "Olga")
     assert sorted(message.subject for message in mail.outbox) == sorted([update.subject_be, update.subject_en])
     assert all(message.to == ["organizer@example.org"] for message in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_updates_go_on_their_own_queue_never_in_front_of_confirmations(petition, django_capture_on_commit_callbacks):
+    Signature.objects.bulk_create([signer(petition, 1, wants_updates=True)])
+    update = _update(petition)
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert updates.start_sending(update)
+    tasks.send_update_test.delay(update.pk, "organizer@example.org")
+
+    assert queued_tasks("mail", "letters") == []
+    assert queued_tasks("news") == [
+        ("petitions.tasks.send_update", (update.pk,)),
+        ("petitions.tasks.send_update_test", (update.pk, "organizer@example.org")),
+    ]
