@@ -1,14 +1,16 @@
 """CPU per message on the mail side: confirmation and e-mail letter task bodies, run in this process.
 
-    .venv/bin/python bench/mail_cpu.py [--count 400] [--profile confirm|letter] [--worker]
+    .venv/bin/python bench/mail_cpu.py [--count 400] [--profile confirm|letter] [--worker] [--batch 10]
 
 Wall-clock rates on a shared two-core machine are noise; CPU time is not. This runs the task bodies
 (send_confirmation, deliver_letter for the e-mail channel) in-process against PostgreSQL, Redis and
 the benchmark's SMTP stand-in (bench/stand_ins.py, in its own process so its CPU is not counted here)
 and prints time.process_time() per message: the whole task body, and the part spent in the SMTP
-send (building the MIME message and talking to the server). --profile prints cProfile's top entries
-for one kind; --worker also measures a real Celery worker process (prefork, one child) from its
-/proc CPU ticks, which adds Celery's own per-task cost.
+send (building the MIME message and talking to the server), and the stand-in's own CPU from /proc.
+--profile prints cProfile's top entries for one kind; --worker also measures a real Celery worker
+(prefork, one child; WORKER_ARGS go to celery, PY_SPY=1 samples it) from its /proc CPU ticks, which
+adds Celery's own per-task cost; --batch N times a sketch of N e-mail letters per task.
+The machine is shared: compare versions in alternating runs and take the median.
 
 Its database (MAIL_CPU_DATABASE_URL, default campaign_mail) is dropped and made afresh; its Redis
 database (MAIL_CPU_REDIS_URL, default db 4) is emptied.
