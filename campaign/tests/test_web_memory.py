@@ -1,10 +1,24 @@
-"""A web worker imports only what serving pages needs: the PDF and HTTP libraries wait for their tasks."""
+"""A web worker imports only what serving pages needs, and stays under issue 7's 80 MB resident.
 
+The PDF and HTTP libraries wait for their tasks; gunicorn loads the site once in its master
+(preload_app), which must therefore hold no connection its workers would share.
+"""
+
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from petitions.tests.conftest import make_petition, make_president, make_senator, sign_data
+
+from .conftest import SITE_HOST, free_port, production_env, purge_broker, worker_database_url
 
 BASE = Path(__file__).resolve().parent.parent.parent
 
@@ -32,3 +46,98 @@ def test_a_web_worker_serving_pages_never_imports_fpdf_lxml_or_requests():
 
     assert "django" in imported and "petitions" in imported, "the script did load the site"
     assert not imported & {"fpdf", "fontTools", "PIL", "lxml", "requests"}
+
+
+# Issue 7's target for each gunicorn worker's resident size; `make bench` measures it under a surge.
+WORKER_LIMIT_MB = 80
+
+
+def _workers(master):
+    return [
+        int(pid) for task in Path(f"/proc/{master}/task").iterdir() for pid in (task / "children").read_text().split()
+    ]
+
+
+def _peak_rss_mb(pid):
+    """The kernel's high-water mark of PID's resident size (VmHWM), in MB."""
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE).group(1)) / 1024
+
+
+def _established_sockets():
+    """{inode: remote port} of the host's established TCP connections (/proc/net/tcp and tcp6)."""
+    sockets = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01":
+                sockets[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+    return sockets
+
+
+def _remote_ports(pid):
+    """The remote ports of PID's established TCP connections."""
+    established = _established_sockets()
+    ports = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed while we looked
+            link = os.readlink(fd)
+            if link.startswith("socket:[") and link[8:-1] in established:
+                ports.add(established[link[8:-1]])
+    return ports
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    or not os.environ.get("REDIS_URL", "").startswith("redis://"),
+    reason="measures production's stack: set DATABASE_URL to PostgreSQL and REDIS_URL to Redis (.ci/run does)",
+)
+def test_gunicorn_workers_stay_under_80_mb_and_share_no_connection_with_the_master(
+    transactional_db, start_service, collected_static
+):
+    purge_broker()
+    petition = make_petition()
+    make_senator("IA", 2, "Joni Ernst", "Ernst")
+    make_senator("IA", 3, "Chuck Grassley", "Grassley")
+    make_president()
+    port = free_port()
+    env = production_env(
+        DATABASE_URL=worker_database_url(),
+        STATIC_ROOT=collected_static,
+        PORT=port,
+        BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY=2,
+        TRUSTED_PROXY_COUNT=1,
+        SIGN_MIN_SECONDS=0,
+    )
+    web = start_service(["web"], env, ready="Booting worker")
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
+    pages = [f"/be/p/{petition.slug}/", f"/en/p/{petition.slug}/", f"/be/p/{petition.slug}/widget/",
+             f"/api/petitions/{petition.slug}/count.json"]  # fmt: skip
+
+    # Every page and a signature in each worker, each visitor from an address of its own.
+    for i in range(40):
+        visitor = {**headers, "X-Forwarded-For": f"203.0.113.{i + 1}"}
+        for page in pages:
+            assert requests.get(base + page, headers=visitor, timeout=10).status_code == 200
+        token = requests.get(f"{base}/be/p/{petition.slug}/form-token/", headers=visitor, timeout=10)
+        assert token.status_code == 200
+        signed = requests.post(
+            f"{base}/be/p/{petition.slug}/",
+            data={**sign_data(email=f"ada{i}@example.org"), **token.json()},
+            headers={**visitor, "Origin": f"https://{SITE_HOST}", "Cookie": f"csrftoken={token.cookies['csrftoken']}"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert signed.status_code == 302, signed.text[:500]
+
+    master = web.process.pid
+    workers = _workers(master)
+    stores = {urlsplit(env["DATABASE_URL"]).port or 5432, urlsplit(env["REDIS_URL"]).port or 6379}
+    assert len(workers) == 2
+    assert any(stores <= _remote_ports(worker) for worker in workers), "the workers did use PostgreSQL and Redis"
+    assert not stores & _remote_ports(master), "the master holds a connection its forked workers would share"
+    peaks = {pid: round(_peak_rss_mb(pid), 1) for pid in workers}
+    assert max(peaks.values()) < WORKER_LIMIT_MB, f"gunicorn workers' peak resident MB: {peaks}"
+    purge_broker()
