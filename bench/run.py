@@ -739,6 +739,9 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="a few seconds of tiny load, to check the harness works")
     parser.add_argument("--out", help="where to write the JSON (default bench/results/<time>.json)")
     parser.add_argument("--only", help="comma-separated phases to run (page,count,widget,paced,sign,email,cwc)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for every process (WEB_THREADS=2)"
+    )
     args = parser.parse_args()
     mode = "smoke" if args.smoke else "full"
     config = MODES[mode]
@@ -751,6 +754,7 @@ def main():
     overrides = {}
     if config["sign_min_seconds"] is not None:
         overrides["SIGN_MIN_SECONDS"] = str(config["sign_min_seconds"])
+    overrides.update(item.split("=", 1) for item in args.set)
     stack = Stack(mode, var_dir, database_url, redis_url, overrides)
     os.environ.update(stack.env)
     sys.path.insert(0, str(BASE_DIR))
