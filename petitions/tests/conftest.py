@@ -206,7 +206,36 @@ def smtp_server(settings):
     server.controller.stop()
 
 
+@pytest.fixture
+def sessions(smtp_server):
+    """The client address of each message the server took: one per SMTP connection used."""
+    from petitions import smtp
+
+    peers = []
+    handle_data = smtp_server.handler.handle_DATA
+
+    async def recording(server, session, envelope):
+        answer = await handle_data(server, session, envelope)
+        if answer.startswith("250"):
+            peers.append(session.peer)
+        return answer
+
+    smtp_server.handler.handle_DATA = recording
+    smtp.kept.close()
+    yield peers
+    smtp.kept.close()
+
+
 # --- Celery workers ---------------------------------------------------------------------------
+
+
+def run_as_a_worker(task, *args):
+    """Run TASK's body as a worker would: a retry publishes a new message and raises Retry."""
+    task.push_request(id="test-run", args=list(args), kwargs={}, retries=0, called_directly=False, is_eager=False)
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
 
 
 def worker_database_url():

@@ -1,6 +1,5 @@
 """The e-mail channel keeps one SMTP connection per worker process, and opens a new one when it must."""
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from petitions import smtp
@@ -9,23 +8,6 @@ from petitions.tasks import deliver_letter
 
 from .conftest import make_senator
 from .letters import confirmed_signature
-
-
-@pytest.fixture
-def sessions(smtp_server):
-    """The client address of each message the server took: one per SMTP connection used."""
-    peers = []
-    handle_data = smtp_server.handler.handle_DATA
-
-    async def recording(server, session, envelope):
-        answer = await handle_data(server, session, envelope)
-        if answer.startswith("250"):
-            peers.append(session.peer)
-        return answer
-
-    smtp_server.handler.handle_DATA = recording
-    yield peers
-    smtp.kept.close()
 
 
 def _letters(petition, count):

@@ -12,31 +12,13 @@ from petitions import smtp
 from petitions.models import Letter, Signature
 from petitions.tasks import deliver_letter, send_confirmation
 
-from .conftest import make_senator, purge_broker, wait_until
+from .conftest import make_senator, purge_broker, run_as_a_worker, wait_until
 from .letters import confirmed_signature
 from .queues import queued_tasks
 
 pytestmark = pytest.mark.django_db
 
 _numbers = itertools.count(1)
-
-
-@pytest.fixture
-def sessions(smtp_server):
-    """The client address of each message the server took: one per SMTP connection used."""
-    peers = []
-    handle_data = smtp_server.handler.handle_DATA
-
-    async def recording(server, session, envelope):
-        answer = await handle_data(server, session, envelope)
-        if answer.startswith("250"):
-            peers.append(session.peer)
-        return answer
-
-    smtp_server.handler.handle_DATA = recording
-    smtp.kept.close()
-    yield peers
-    smtp.kept.close()
 
 
 def _pending(petition, language="en"):
@@ -46,15 +28,6 @@ def _pending(petition, language="en"):
         email=f"kept{number}@example.org", email_normalized=f"kept{number}@example.org", address="1007 Grand Ave",
         city="Des Moines", state="IA", zip_code="50309", language=language, letter_hash=petition.letter_hash(),
     )  # fmt: skip
-
-
-def _run_as_a_worker(task, *args):
-    """Run TASK's body as a worker would: a retry publishes a new message and raises Retry."""
-    task.push_request(id="test-run", args=list(args), kwargs={}, retries=0, called_directly=False, is_eager=False)
-    try:
-        return task.run(*args)
-    finally:
-        task.pop_request()
 
 
 def _sent(signature):
@@ -134,7 +107,7 @@ def test_a_temporary_refusal_on_the_kept_connection_is_retried_not_resent_at_onc
     smtp_server.refuse("451 4.3.0 Try again later")
 
     with pytest.raises(Retry):
-        _run_as_a_worker(send_confirmation, second.pk)
+        run_as_a_worker(send_confirmation, second.pk)
 
     assert not _sent(second)
     assert len(smtp_server.messages) == 1
@@ -152,7 +125,7 @@ def test_a_permanent_refusal_on_the_kept_connection_fails_without_a_retry(petiti
     smtp_server.refuse("554 5.7.1 Rejected")
 
     with pytest.raises(smtplib.SMTPDataError):
-        _run_as_a_worker(send_confirmation, second.pk)
+        run_as_a_worker(send_confirmation, second.pk)
 
     assert queued_tasks("mail") == []
     assert not _sent(second)

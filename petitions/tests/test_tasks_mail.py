@@ -14,7 +14,7 @@ from petitions.models import Signature
 from petitions.tasks import send_confirmation
 
 from .catalogue import in_language
-from .conftest import make_petition, purge_broker, sign_data
+from .conftest import make_petition, purge_broker, run_as_a_worker, sign_data
 from .queues import queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -34,15 +34,6 @@ def _parts(message):
 
 def _confirm_link(text, language):
     return re.search(rf"{re.escape(settings.SITE_URL)}/{language}/confirm/[^/\s]+/", text).group(0)
-
-
-def _run_as_a_worker(task, *args):
-    """Run TASK's body as a worker would: a retry publishes a new message and raises Retry."""
-    task.push_request(id="test-run", args=list(args), kwargs={}, retries=0, called_directly=False, is_eager=False)
-    try:
-        return task.run(*args)
-    finally:
-        task.pop_request()
 
 
 @pytest.mark.parametrize("language", ["be", "en"])
@@ -111,7 +102,7 @@ def test_a_temporary_smtp_refusal_is_retried_and_a_later_run_sends_it(
     smtp_server.refuse("451 4.3.0 Try again later")
 
     with pytest.raises(Retry):
-        _run_as_a_worker(send_confirmation, signature.pk)
+        run_as_a_worker(send_confirmation, signature.pk)
 
     assert smtp_server.messages == []
     assert Signature.objects.get().confirmation_sent_at is None
@@ -137,7 +128,7 @@ def test_a_permanent_smtp_refusal_is_not_retried(
     smtp_server.refuse("554 5.7.1 Rejected")
 
     with pytest.raises(smtplib.SMTPDataError):
-        _run_as_a_worker(send_confirmation, signature.pk)
+        run_as_a_worker(send_confirmation, signature.pk)
 
     assert queued_tasks("mail") == []
     assert Signature.objects.get().confirmation_sent_at is None
