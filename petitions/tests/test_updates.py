@@ -168,7 +168,8 @@ def test_updates_go_on_their_own_queue_never_in_front_of_confirmations(petition,
     tasks.send_update_test.delay(update.pk, "organizer@example.org")
 
     assert queued_tasks("mail", "letters") == []
-    assert queued_tasks("news") == [
+    # Sorted: the development broker (files in a folder) does not keep the order messages were sent in.
+    assert sorted(queued_tasks("news")) == [
         ("petitions.tasks.send_update", (update.pk,)),
         ("petitions.tasks.send_update_test", (update.pk, "organizer@example.org")),
     ]
