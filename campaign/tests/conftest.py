@@ -53,6 +53,24 @@ def production_env(**extra):
     return env
 
 
+def web_env(port, static_root, **extra):
+    """A production web process on PORT of loopback, on the test database, with two workers.
+
+    One proxy in front (the signer's address is the last one in X-Forwarded-For), and the form's
+    timing trap off: it expects a person's few seconds between page and submit.
+    """
+    return production_env(
+        DATABASE_URL=worker_database_url(),
+        STATIC_ROOT=static_root,
+        PORT=port,
+        BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY=2,
+        TRUSTED_PROXY_COUNT=1,
+        SIGN_MIN_SECONDS=0,
+        **extra,
+    )
+
+
 class Service:
     """A process of the site (bin/entrypoint ARGS), its output in a log file under var/."""
 

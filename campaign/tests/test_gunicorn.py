@@ -13,7 +13,7 @@ import requests
 from petitions.models import Letter, Recipient, Signature
 from petitions.tests.conftest import make_petition, make_president, make_senator, sign_data
 
-from .conftest import SITE_HOST, free_port, production_env, purge_broker, wait_until, worker_database_url
+from .conftest import SITE_HOST, free_port, purge_broker, wait_until, web_env
 
 pytestmark = [
     pytest.mark.slow,
@@ -99,19 +99,7 @@ def test_a_supporter_signs_and_confirms_through_gunicorn_and_a_mail_worker(
     make_senator("IA", 3, "Chuck Grassley", "Grassley")
     make_president(channel=Recipient.Channel.EMAIL, channel_settings={"address": "letters@example.gov"})
     port = free_port()
-    env = production_env(
-        DATABASE_URL=worker_database_url(),
-        STATIC_ROOT=collected_static,
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-        PORT=port,
-        BIND_HOST="127.0.0.1",
-        WEB_CONCURRENCY=2,
-        # One proxy in front: the signer's address is the last one in X-Forwarded-For.
-        TRUSTED_PROXY_COUNT=1,
-        # The form's timing trap expects a person's few seconds between page and submit.
-        SIGN_MIN_SECONDS=0,
-    )
+    env = web_env(port, collected_static, EMAIL_HOST="127.0.0.1", EMAIL_PORT=smtp_server.port)
     web = start_service(["web"], env, ready="Booting worker")
     worker = start_service(["worker", "mail"], env, name="worker-mail", ready="ready.")
     browser = _Browser(f"http://127.0.0.1:{port}")

@@ -18,7 +18,7 @@ import requests
 
 from petitions.tests.conftest import make_petition, make_president, make_senator, sign_data
 
-from .conftest import SITE_HOST, free_port, production_env, purge_broker, worker_database_url
+from .conftest import SITE_HOST, free_port, purge_broker, web_env
 
 BASE = Path(__file__).resolve().parent.parent.parent
 
@@ -101,15 +101,7 @@ def test_gunicorn_workers_stay_under_80_mb_and_share_no_connection_with_the_mast
     make_senator("IA", 3, "Chuck Grassley", "Grassley")
     make_president()
     port = free_port()
-    env = production_env(
-        DATABASE_URL=worker_database_url(),
-        STATIC_ROOT=collected_static,
-        PORT=port,
-        BIND_HOST="127.0.0.1",
-        WEB_CONCURRENCY=2,
-        TRUSTED_PROXY_COUNT=1,
-        SIGN_MIN_SECONDS=0,
-    )
+    env = web_env(port, collected_static)
     web = start_service(["web"], env, ready="Booting worker")
     base = f"http://127.0.0.1:{port}"
     headers = {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
