@@ -42,9 +42,9 @@ graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("WEB_KEEPALIVE", 5)
 # Replace each process after a number of requests, staggered, so a slow leak never takes a host down.
 # Not much sooner: a new process warms its caches again (and with WEB_PRELOAD=0 imports Django, about
-# a second of CPU), and at 2,000 a surge of 1,500 requests/s made each process restart every four
-# seconds, a third of the CPU lost
-# (measured with `make bench`). At 50,000 that is a restart a minute or two per process under a surge.
+# a second of CPU). At 2,000, a surge of 1,500 requests/s restarted each process every four seconds
+# and the read endpoints stalled near 1,300 requests/s; without it they served 2,400 to 2,800 (wrk,
+# before preloading). At 50,000 that is a restart a minute or two per process under a surge.
 max_requests = _int("WEB_MAX_REQUESTS", 50000)
 max_requests_jitter = max_requests // 10
 
