@@ -655,7 +655,7 @@ def settings_used(stack, config):
         "gunicorn_threads": gunicorn_conf.threads,
         "gunicorn_worker_class": gunicorn_conf.worker_class,
         "gunicorn_max_requests": gunicorn_conf.max_requests,
-        "celery_concurrency_per_worker": int(stack.env.get("WORKER_CONCURRENCY") or os.cpu_count()),
+        "celery_concurrency_per_worker": int(stack.env.get("WORKER_CONCURRENCY") or 3 * os.cpu_count()),
         "db_conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
         "sign_min_seconds": settings.SIGN_MIN_SECONDS,
         "sign_rates_per_ip": settings.SIGN_RATES_PER_IP,

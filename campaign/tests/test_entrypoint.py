@@ -1,6 +1,7 @@
 """bin/entrypoint, as the image runs it: web, worker by queue, beat and migrate on real local services."""
 
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -89,7 +90,9 @@ def test_a_mail_worker_sends_confirmations_and_leaves_letters_to_the_letters_wor
     petition = make_petition()
     president = make_president(channel=Recipient.Channel.EMAIL, channel_settings={"address": "letters@example.gov"})
     env = production_env(DATABASE_URL=database_url(), EMAIL_HOST="127.0.0.1", EMAIL_PORT=smtp_server.port)
-    start_service(["worker", "mail"], env, name="worker-mail", ready="ready.")
+    mail_worker = start_service(["worker", "mail"], env, name="worker-mail", ready="ready.")
+    # Its tasks wait on the network: three processes per core unless WORKER_CONCURRENCY says otherwise.
+    assert f"concurrency: {3 * os.cpu_count()} (prefork)" in mail_worker.output()
 
     signature = _sign(petition, [president])
     [confirmation] = smtp_server.wait_for(1)
@@ -103,7 +106,9 @@ def test_a_mail_worker_sends_confirmations_and_leaves_letters_to_the_letters_wor
     letter.refresh_from_db()
     assert letter.status == Letter.Status.QUEUED and letter.attempts == 0
 
-    start_service(["worker", "letters"], env, name="worker-letters", ready="ready.")
+    env["WORKER_CONCURRENCY"] = "2"
+    letters_worker = start_service(["worker", "letters"], env, name="worker-letters", ready="ready.")
+    assert "concurrency: 2 (prefork)" in letters_worker.output()
     wait_until(
         lambda: Letter.objects.filter(pk=letter.pk, status=Letter.Status.DELIVERED).exists(),
         timeout=30,
