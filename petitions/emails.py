@@ -13,7 +13,10 @@ def send_to_signer(signature, name, extra=None):
 
     Every e-mail carries the signer's private links, the withdraw link among them. An e-mail
     whose EXTRA names an unsubscribe_url (updates) offers that in List-Unsubscribe instead, so
-    a mail client's "unsubscribe" stops the news without withdrawing the signature.
+    a mail client's "unsubscribe" stops the news without withdrawing the signature, and adds
+    List-Unsubscribe-Post (RFC 8058): Gmail and Yahoo then POST to that link themselves when the
+    person presses "unsubscribe". The other e-mails never get it, since their List-Unsubscribe
+    is the withdraw page and a provider's one-click POST must not withdraw a signature.
     """
     with translation.override(signature.language):
         context = {"signature": signature, "petition": signature.petition, "site_url": settings.SITE_URL}
@@ -22,14 +25,13 @@ def send_to_signer(signature, name, extra=None):
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         text = render_to_string(f"emails/{name}_body.txt", context)
         html = render_to_string(f"emails/{name}_body.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[signature.email],
-        headers={
-            "List-Unsubscribe": f"<{context.get('unsubscribe_url') or context['withdraw_url']}>",
-            "Auto-Submitted": "auto-generated",
-        },
-    )
+    unsubscribe_url = context.get("unsubscribe_url")
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url or context['withdraw_url']}>",
+        "Auto-Submitted": "auto-generated",
+    }
+    if unsubscribe_url:
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[signature.email], headers=headers)
     message.attach_alternative(html, "text/html")
     smtp.send(message)

@@ -7,12 +7,21 @@ follow every link in an e-mail neither unsubscribe anyone nor answer for them.
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import followups, updates
 from .models import FollowUpAnswer, Signature
 
 
+# Mail providers unsubscribe with one click (RFC 8058): they POST "List-Unsubscribe=One-Click"
+# to the link in the update's List-Unsubscribe header, without cookies, so without a CSRF token.
+# Exempting this one view is safe: CSRF protects an action that a forged request could trigger
+# with the victim's cookies, and here the capability is the signed token in the URL, which only
+# the signer received and nobody can forge; the most a page that knows it can do is what its
+# holder can do anyway. The page's own button posts the same way, token in the URL. The answer
+# is the page itself, never a redirect, which RFC 8058 forbids for the one-click POST.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     signature = updates.signature_from_unsubscribe(token)

@@ -1,10 +1,12 @@
 """Updates to signers: once to each consenting signer, in their language, through a worker killed halfway."""
 
+import re
 import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -114,16 +116,20 @@ def test_a_row_cut_off_mid_send_is_marked_failed_and_never_sent_again(petition, 
 
 
 @pytest.mark.django_db
-def test_the_unsubscribe_link_asks_first_and_then_only_stops_updates(client, petition):
+def test_the_unsubscribe_link_asks_first_and_then_only_stops_updates(petition):
     Signature.objects.bulk_create([signer(petition, 1, wants_updates=True)])
     signature = Signature.objects.get()
     url = reverse("petitions:unsubscribe", args=[updates.unsubscribe_token(signature)])
-    assert client.get(url).status_code == 200
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url)
+    assert page.status_code == 200
     assert Signature.objects.get().wants_updates, "a mail scanner's GET must not unsubscribe"
-    assert client.post(url).status_code == 200
+    # The page's own button, pressed in a browser with CSRF checks on (one-click: test_one_click_unsubscribe).
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    assert browser.post(url, {"csrfmiddlewaretoken": token}).status_code == 200
     signature.refresh_from_db()
     assert not signature.wants_updates and signature.status == Signature.Status.CONFIRMED
-    assert client.get(reverse("petitions:unsubscribe", args=["forged"])).status_code == 400
+    assert browser.get(reverse("petitions:unsubscribe", args=["forged"])).status_code == 400
 
 
 @pytest.mark.django_db
