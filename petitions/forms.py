@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,16 @@ class _CleanTextMixin:
                 self.cleaned_data[name] = value.strip()
 
 
+@functools.lru_cache(maxsize=8)
+def _state_choices(language):
+    """The states as a reader of LANGUAGE looks them up (Аёва is under А), sorted once per language.
+
+    Every signing POST builds the form, and sorting 56 translated names each time cost as much as
+    validating half the fields.
+    """
+    return [("", "—"), *by_name(STATE_CHOICES)]
+
+
 class SignatureForm(_CleanTextMixin, forms.Form):
     title = forms.ChoiceField(label=_("Title"), choices=[("", "—")] + list(Signature.Title.choices))
     first_name = forms.CharField(
@@ -81,7 +92,7 @@ class SignatureForm(_CleanTextMixin, forms.Form):
     )
     state = forms.ChoiceField(
         label=_("State"),
-        choices=[("", "—")] + STATE_CHOICES,
+        choices=(),  # Set per form in the page's language: see _state_choices.
         required=False,
         widget=forms.Select(attrs={"autocomplete": "address-level1"}),
     )
@@ -134,7 +145,7 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         self.petition = petition
         self.client_ip = client_ip
         # The states as a reader of the page's language looks them up: Аёва is under А.
-        self.fields["state"].choices = [("", "—"), *by_name(STATE_CHOICES)]
+        self.fields["state"].choices = _state_choices(translation.get_language())
         if not self.is_bound:
             # A form that was sent keeps its own stamp; only a form about to be shown needs a new one.
             self.fields["form_started"].initial = abuse.form_started_token()
