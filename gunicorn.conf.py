@@ -3,6 +3,7 @@
 Every value can be changed from the environment; the README's table lists the variables.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -32,6 +33,43 @@ worker_class = "gthread"
 # worker (campaign/tests/test_web_memory.py checks the master holds none). The cost: on SIGHUP
 # gunicorn rereads its settings but not the code; a deploy starts new processes anyway.
 preload_app = os.environ.get("WEB_PRELOAD", "1") != "0"
+
+
+def when_ready(server):
+    """In the master, once the site is loaded and before the first fork: leave the workers less to redo.
+
+    Measured with issue 7's load (3 workers, 2,000 requests of each read and 500 signatures): each
+    worker's peak resident size falls by about 2 MB, half from each step.
+    """
+    if not preload_app:
+        return
+    _initialize_libpq_crypto(server)
+    # A worker's garbage collections would otherwise walk (and write to) every object the master
+    # loaded. Collect the master's own garbage first, so that nothing dead is kept for good and its
+    # free slots are reused by the workers, then move what is left out of the collector's sight.
+    gc.collect()
+    gc.freeze()
+    server.log.info("froze %d objects of the preloaded site", gc.get_freeze_count())
+
+
+def _initialize_libpq_crypto(server):
+    """Run libpq's OpenSSL set-up (random generator, SHA-256, HMAC) once, here, without a connection.
+
+    psycopg's wheel brings a libpq with its own libcrypto; the first SCRAM login of each process
+    initialises it, about 1 MB of libcrypto pages and heap per worker. Hashing a throwaway password
+    the way a SCRAM login does runs the same code; the PGconn is one that failed before any network.
+    """
+    try:
+        from psycopg import pq
+
+        pgconn = pq.PGconn.connect_start(b"service=campaign-no-such-service")
+        try:
+            pgconn.encrypt_password(b"-", b"-", b"scram-sha-256")
+        finally:
+            pgconn.finish()
+    except Exception as exc:  # a speed-up only: the workers initialise it themselves
+        server.log.warning("libpq's crypto not initialised in the master: %s", exc)
+
 
 # A request that takes longer than this is stuck: the worker is killed and replaced.
 timeout = _int("WEB_TIMEOUT", 30)

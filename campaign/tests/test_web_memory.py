@@ -48,6 +48,54 @@ def test_a_web_worker_serving_pages_never_imports_fpdf_lxml_or_requests():
     assert not imported & {"fpdf", "fontTools", "PIL", "lxml", "requests"}
 
 
+# Load the site as gunicorn's master does, run the hook it calls before forking, and report.
+MASTER_SCRIPT = """
+import gc, json, logging, runpy, sys
+import psycopg  # the web process's database driver, as with DATABASE_URL on PostgreSQL
+import campaign.wsgi
+
+def crypto_kb():
+    # Resident kB of the libcrypto psycopg's wheel brings for its libpq.
+    kb, inside = 0, False
+    for line in open("/proc/self/smaps"):
+        if line[0] in "0123456789abcdef" and " " in line and "-" in line.split()[0]:
+            inside = "psycopg_binary.libs/libcrypto" in line
+        elif inside and line.startswith("Rss:"):
+            kb += int(line.split()[1])
+    return kb
+
+class Server:
+    log = logging.getLogger("gunicorn.error")
+
+config = runpy.run_path("gunicorn.conf.py")
+before = crypto_kb()
+config["when_ready"](Server())
+print(json.dumps({"frozen": gc.get_freeze_count(), "crypto_kb": [before, crypto_kb()], "impl": psycopg.pq.__impl__}))
+"""
+
+
+@pytest.mark.parametrize("preload", ["1", "0"])
+def test_gunicorn_master_freezes_the_preloaded_site_and_sets_up_libpq_crypto_before_forking(preload):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "campaign.test_settings", "PYTHONPATH": str(BASE)}
+    env.update(WEB_PRELOAD=preload)
+    env.pop("REDIS_URL", None)
+    output = subprocess.run(
+        [sys.executable, "-c", MASTER_SCRIPT], cwd=BASE, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    report = json.loads(output.splitlines()[-1])
+    before, after = report["crypto_kb"]
+
+    if preload == "0":
+        # Each worker loads the site itself: nothing of the master's to keep out of its collections.
+        assert report["frozen"] == 0
+        assert after == before
+        return
+    assert report["frozen"] > 20000, "the site's objects are in the permanent generation"
+    if report["impl"] == "binary":
+        # A worker's first SCRAM login would otherwise fault in these pages itself (about 1 MB).
+        assert after - before > 256, f"libpq's libcrypto resident kB before and after: {before}, {after}"
+
+
 # Issue 7's target for each gunicorn worker's resident size; `make bench` measures it under a surge.
 WORKER_LIMIT_MB = 80
 
