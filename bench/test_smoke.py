@@ -54,3 +54,22 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
         assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
     assert set(result["verdicts"]) >= {"page_rps", "sign_per_s", "cwc_letters_per_s", "celery_worker_rss_mb"}
+
+
+@pytest.mark.slow
+def test_the_in_process_signing_timer_signs_through_every_rule(tmp_path):
+    database_url, redis_url = _bench_stores()
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    env.update(SIGN_CPU_DATABASE_URL=database_url.replace("_bench_smoke", "_sign_cpu"), SIGN_CPU_REDIS_URL=redis_url)
+    done = subprocess.run(
+        [sys.executable, "bench/sign_cpu.py", "--count", "5", "--queries"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # It asserts every POST was answered with the redirect to the "signed" page, so exit 0 means signed.
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "ms CPU per request (5 requests)" in done.stdout
+    assert "queries in one POST" in done.stdout and "INSERT INTO" in done.stdout
