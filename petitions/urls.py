@@ -11,6 +11,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("p/<slug:slug>/", views.detail, name="detail"),
     path("p/<slug:slug>/form-token/", views.form_token, name="form-token"),
+    path("p/<slug:slug>/sign/", views.sign, name="sign"),
     path("p/<slug:slug>/signed/", views.signed, name="signed"),
     path("p/<slug:slug>/delivered/", views.delivered, name="delivered"),
     path("p/<slug:slug>/widget/", views.widget, name="widget"),

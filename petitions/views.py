@@ -53,9 +53,10 @@ def _sender_marks(request, form, petition, ip):
 # The petition page is the same for every visitor, so that a shared cache (a CDN, nginx) can serve
 # a crowd and the site renders it once every few seconds per language: it carries no CSRF token and
 # no form stamp, and sets no cookie. The form gets both from form_token when the signer starts to
-# fill it in (static/js/sign.js). A browser without JavaScript sends the form without them and gets
-# it back filled in, with both (csrf_failure), to send once more: nothing is saved from a form
-# without its token, so signing keeps its CSRF protection.
+# fill it in (static/js/sign.js). A browser without JavaScript is offered the form on a page of its
+# own, with both (sign); if it sends the cached page's form anyway, it gets it back filled in, with
+# both (csrf_failure), to send once more: nothing is saved from a form without its token, so
+# signing keeps its CSRF protection.
 PAGE_CACHE_SECONDS = 30
 
 
@@ -145,6 +146,23 @@ def form_token(request, slug):
     if not Petition.objects.published().filter(slug=slug).exists():
         raise Http404
     response = JsonResponse({"csrfmiddlewaretoken": get_token(request), "form_started": abuse.form_started_token()})
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
+@require_GET
+def sign(request, slug):
+    """The sign form on a page of its own, with its token and stamp: a browser without script signs in one press.
+
+    The form posts to the petition page (detail), which keeps the signing rules, errors and redirect.
+    """
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    if not petition.is_open:
+        return redirect(petition)
+    context = {**_detail_context(petition, SignatureForm(petition=petition)), "with_token": True}
+    response = render(request, "petitions/sign.html", context)
+    # The token sets the CSRF cookie: this page belongs to one visitor and no cache may keep it.
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)
     return response
