@@ -61,6 +61,7 @@ def _public_pages(petition, recipients, language):
     return {
         "home": url("petitions:home", language=language),
         "petition": url("petitions:detail", slug, language=language),
+        "sign": url("petitions:sign", slug, language=language),
         "signed": url("petitions:signed", slug, language=language),
         "confirm": url("petitions:confirm", services.confirmation_token(pending), language=language),
         "thanks": url("petitions:thanks", services.status_token(confirmed), language=language),
@@ -170,3 +171,25 @@ def test_a_supporter_can_sign_with_the_keyboard_alone(open_page, site, petition,
     assert (signature.title, signature.state, signature.zip_code) == ("Ms.", "IA", "50309")
     with translation.override("en"):
         assert page.locator("h1").inner_text() == translation.gettext("Check your inbox")
+
+
+@pytest.mark.parametrize("language", ["be", "en"])
+def test_axe_finds_no_serious_violation_in_the_petition_pages_note_for_browsers_without_script(
+    language, open_page, petition, recipients
+):
+    """The note and link a browser without script shows above the form.
+
+    axe runs as a script, so the page is opened with script and each <noscript> is shown as such a
+    browser shows it (with script on, its content is only text).
+    """
+    page = open_page(language)
+    page.goto(url("petitions:detail", petition.slug, language=language))
+    page.evaluate(
+        """() => document.querySelectorAll('noscript').forEach(noscript => {
+          const shown = document.createElement('div');
+          shown.innerHTML = noscript.textContent;
+          noscript.replaceWith(shown);
+        })"""
+    )
+    expect(page.locator(f"a[href='{url('petitions:sign', petition.slug, language=language)}']")).to_be_visible()
+    assert _serious_violations(page) == []

@@ -125,6 +125,22 @@ def test_a_supporter_signs_and_confirms_without_javascript(
     assert Signature.objects.get().status == Signature.Status.CONFIRMED
 
 
+def test_without_javascript_the_petition_pages_link_leads_to_a_form_that_signs_in_one_press(
+    open_page, site, petition, recipients
+):
+    page = open_page("be", javascript=False)
+    page.goto(url("petitions:detail", petition.slug))
+    page.click(f"noscript a[href='{url('petitions:sign', petition.slug)}']")
+    expect(page).to_have_url(site + url("petitions:sign", petition.slug))
+    fill_sign_form(page)
+    page.click("#submit-id-sign")
+    expect(page).to_have_url(re.compile(rf"/be/p/{petition.slug}/signed/$"))
+    posts = [r for r in page.requests if r.method == "POST"]
+    assert len(posts) == 1
+    signature = Signature.objects.get()
+    assert (signature.status, signature.language, signature.state) == (Signature.Status.PENDING, "be", "IA")
+
+
 def test_a_double_click_on_sign_sends_the_form_once_and_makes_one_signature(open_page, site, petition, recipients):
     page = open_page("en")
     page.goto(url("petitions:detail", petition.slug, language="en"))
