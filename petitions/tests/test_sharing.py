@@ -106,6 +106,8 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_private_links_out(client):
     for language in ("be", "en"):
         for private in ("confirm", "thanks", "status", "withdraw"):
             assert f"Disallow: /{language}/{private}/" in lines
+        # The sign page renders the form afresh for each visitor: crawlers following its link cost a render each.
+        assert f"Disallow: /{language}/p/*/sign/" in lines
     assert f"/{settings.ADMIN_URL}" not in response.content.decode()  # robots.txt must not reveal the admin
 
 
