@@ -27,13 +27,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 
-from run import free_port, wait_until  # noqa: E402
+from run import free_port, reset_stores, wait_until  # noqa: E402
 
 DATABASE_URL = os.environ.get("MAIL_CPU_DATABASE_URL", "postgres://campaign:campaign@127.0.0.1:5432/campaign_mail")
 REDIS_URL = os.environ.get("MAIL_CPU_REDIS_URL", "redis://127.0.0.1:6379/4")
@@ -51,18 +50,6 @@ ENV = {
     "EMAIL_PORT": str(SMTP_PORT),
     "LOG_LEVEL": "WARNING",
 }
-
-
-def reset_stores():
-    import psycopg
-    import redis
-
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def setup_django():
@@ -299,7 +286,7 @@ def main():
     parser.add_argument("--batch", type=int, default=0, help="also time a sketch of BATCH e-mail letters per task")
     args = parser.parse_args()
 
-    reset_stores()
+    reset_stores(DATABASE_URL, REDIS_URL)
     setup_django()
     log_dir = tempfile.mkdtemp(prefix="mail-cpu-")
     stand_ins = subprocess.Popen(  # noqa: S603

@@ -117,6 +117,20 @@ def percentile(values, q):
 # --- The stack ----------------------------------------------------------------------------------
 
 
+def reset_stores(database_url, redis_url):
+    """Drop and make afresh the PostgreSQL database of DATABASE_URL, and empty REDIS_URL's database."""
+    import psycopg
+    import redis
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 class Stack:
     """PostgreSQL and Redis (already running), and the processes the benchmark starts itself."""
 
@@ -165,19 +179,6 @@ class Stack:
         )
         self.env.update(overrides)
 
-    # Database and Redis of the benchmark's own, emptied at the start.
-    def reset_stores(self):
-        import psycopg
-        import redis
-
-        parts = urlsplit(self.database_url)
-        name = parts.path.lstrip("/")
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        redis.Redis.from_url(self.redis_url).flushdb()
-
     def manage(self, *args):
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, capture_output=True)
         if done.returncode:
@@ -188,7 +189,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         for log in self.logs.glob("*.log"):
             log.unlink()
-        self.reset_stores()
+        reset_stores(self.database_url, self.redis_url)
         self.manage("collectstatic", "--noinput")
         self.manage("migrate", "--noinput")
         self.manage("import_legislators", str(LEGISLATORS))

@@ -23,13 +23,13 @@ import pstats
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 
-from run import FORM_PATH, LEGISLATORS, PAGE  # noqa: E402
+from run import FORM_PATH, LEGISLATORS, PAGE, reset_stores  # noqa: E402
 
 DATABASE_URL = os.environ.get("SIGN_CPU_DATABASE_URL", "postgres://campaign:campaign@127.0.0.1:5432/campaign_signcpu")
 REDIS_URL = os.environ.get("SIGN_CPU_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -46,18 +46,6 @@ ENV = {
     "TRUSTED_PROXY_COUNT": "1",
     "LOG_LEVEL": "WARNING",
 }
-
-
-def reset_stores():
-    import psycopg
-    import redis
-
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def setup_django():
@@ -137,7 +125,7 @@ def main():
     parser.add_argument("--queries", action="store_true", help="print the SQL of one POST")
     args = parser.parse_args()
 
-    reset_stores()
+    reset_stores(DATABASE_URL, REDIS_URL)
     setup_django()
     from django.conf import settings
     from django.db import connection, reset_queries
