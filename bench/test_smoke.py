@@ -24,19 +24,25 @@ def _bench_stores():
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench_smoke")), redis_url
 
 
+def _run(args, timeout, **settings):
+    """Run a bench script as someone would from a shell: a clean environment with only SETTINGS added."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    env.update(settings)
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 @pytest.mark.slow
 def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(tmp_path):
     database_url, redis_url = _bench_stores()
     out = tmp_path / "result.json"
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    env.update(BENCH_DATABASE_URL=database_url, BENCH_REDIS_URL=redis_url, BENCH_VAR_DIR=str(tmp_path / "var"))
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--smoke", "--out", str(out)],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+    done = _run(
+        ["bench/run.py", "--smoke", "--out", str(out)],
+        240,
+        BENCH_DATABASE_URL=database_url,
+        BENCH_REDIS_URL=redis_url,
+        BENCH_VAR_DIR=str(tmp_path / "var"),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "petition page GET" in done.stdout and "letters through CWC" in done.stdout
@@ -59,15 +65,11 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
 @pytest.mark.slow
 def test_the_in_process_signing_timer_signs_through_every_rule(tmp_path):
     database_url, redis_url = _bench_stores()
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    env.update(SIGN_CPU_DATABASE_URL=database_url.replace("_bench_smoke", "_sign_cpu"), SIGN_CPU_REDIS_URL=redis_url)
-    done = subprocess.run(
-        [sys.executable, "bench/sign_cpu.py", "--count", "5", "--queries"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = _run(
+        ["bench/sign_cpu.py", "--count", "5", "--queries"],
+        120,
+        SIGN_CPU_DATABASE_URL=database_url.replace("_bench_smoke", "_sign_cpu"),
+        SIGN_CPU_REDIS_URL=redis_url,
     )
     # It asserts every POST was answered with the redirect to the "signed" page, so exit 0 means signed.
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
