@@ -275,6 +275,7 @@ CELERY_TASK_DEFAULT_QUEUE = "mail"
 # an update to every signer is sent in rate-limited batches that hold a worker for up to a minute.
 CELERY_TASK_ROUTES = {
     "petitions.tasks.deliver_letter": {"queue": "letters"},
+    "petitions.tasks.deliver_letters": {"queue": "letters"},
     "petitions.tasks.sweep_letters": {"queue": "letters"},
     "petitions.tasks.send_update": {"queue": "news"},
     "petitions.tasks.send_update_test": {"queue": "news"},

@@ -223,7 +223,7 @@ def confirm_signature(signature, recipient_ids=None):
     3. Create the letters; each is delivered by a task once the transaction commits.
     Returns True when this call confirmed the signature.
     """
-    from .tasks import deliver_letter, send_receipt
+    from .tasks import deliver_letters, send_receipt
 
     with transaction.atomic():
         locked = Signature.objects.select_for_update().get(pk=signature.pk)
@@ -250,8 +250,8 @@ def confirm_signature(signature, recipient_ids=None):
         letter_ids = [letter.pk for letter in letters if letter.status == Letter.Status.QUEUED]
 
         def _enqueue():
-            for pk in letter_ids:
-                deliver_letter.delay(pk)
+            if letter_ids:  # One task for the signature's letters: Celery's cost per task is paid once.
+                deliver_letters.delay(letter_ids)
             send_receipt.delay(locked.pk)
 
         # Robust: with the broker down the letters are saved and the sweeper sends them later.
@@ -301,7 +301,7 @@ def reroute_letters(letters, channel=None):
     """
     from .delivery import settings_problem
     from .delivery.printing import BATCH_PREFIX
-    from .tasks import deliver_letter
+    from .tasks import deliver_letters, letter_batches
 
     movable = [Letter.Status.QUEUED, Letter.Status.FAILED, Letter.Status.NEEDS_ACTION]
     candidates = (
@@ -325,5 +325,5 @@ def reroute_letters(letters, channel=None):
                 channel=name, status=Letter.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
             )
         ids = [pk for pks in routes.values() for pk in pks]
-        transaction.on_commit(lambda: [deliver_letter.delay(pk) for pk in ids])
+        transaction.on_commit(lambda: [deliver_letters.delay(chunk) for chunk in letter_batches(ids)])
     return moved, refused

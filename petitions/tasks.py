@@ -94,6 +94,18 @@ def _retry_delay(attempts):
 _MAX_ETA_SECONDS = 600
 
 
+# Letters per deliver_letters task when the sweeper or organizers queue many at once: a confirmed
+# signature's own letters (at most three) already go as one. Twenty e-mail letters take well under a
+# second; through CWC at its rate limit of 5 a second, about four: far inside half a lease.
+LETTER_BATCH_SIZE = 20
+
+
+def letter_batches(ids):
+    """IDS in chunks of LETTER_BATCH_SIZE, one deliver_letters message each."""
+    ids = list(ids)
+    return [ids[i : i + LETTER_BATCH_SIZE] for i in range(0, len(ids), LETTER_BATCH_SIZE)]
+
+
 def enqueue_letter(letter_id, when=None):
     """Remind a worker to deliver a letter now, or at WHEN; `sweep_letters` covers lost or far-off reminders."""
     if when is not None and (when - timezone.now()).total_seconds() > _MAX_ETA_SECONDS:
@@ -103,37 +115,80 @@ def enqueue_letter(letter_id, when=None):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_letter(letter_id):
-    """Deliver one letter through its channel, at most once.
+    """Deliver one letter through its channel, at most once: a retry's reminder (enqueue_letter)."""
+    _deliver([letter_id])
 
-    1. Claim the letter with a conditional UPDATE: only a letter that is due (or whose claim has
-       lapsed) moves to "sending", so two workers, or a redelivered message, cannot both send it.
-       The new lease end doubles as the claim's token: only its holder may record the outcome.
-    2. Hand it to its channel (the recipient's, unless organizers re-routed the letter) and record
-       what the channel says. A channel with broken settings leaves the letter to organizers.
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_letters(letter_ids):
+    """Deliver a confirmed signature's letters (or a sweep's chunk) in one task, each at most once.
+
+    Celery's own work per task (~2 ms) and the claim and read are paid once for the batch, not per
+    letter (bench/mail_cpu.py); each letter's send and outcome stay its own, as in deliver_letter.
+    """
+    _deliver(letter_ids)
+
+
+def _deliver(letter_ids):
+    """Claim, send and record the letters LETTER_IDS, each on its own from the claim on.
+
+    1. Claim them with one conditional UPDATE: only letters that are due (or whose claim has lapsed)
+       move to "sending", so two workers, or a redelivered message, cannot both send one. The new
+       lease end doubles as the claim's token: only its holder reads the letters and records outcomes.
+    2. Hand each to its channel (the recipient's, unless organizers re-routed the letter) and record
+       what the channel says. A channel with broken settings leaves that letter to organizers; a
+       channel that crashes costs that letter an attempt, not the rest of the batch.
     3. Temporary failures wait with backoff until the attempts run out; permanent ones fail now.
     """
     now = timezone.now()
     lease = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS)
     claimed = (
         Letter.objects.due(now)
-        .filter(pk=letter_id, attempts__lt=settings.LETTER_MAX_ATTEMPTS)
+        .filter(pk__in=letter_ids, attempts__lt=settings.LETTER_MAX_ATTEMPTS)
         .update(status=Letter.Status.SENDING, attempts=F("attempts") + 1, lease_until=lease)
     )
     if not claimed:
         return
-    letter = Letter.objects.select_related("recipient", "signature__petition").get(pk=letter_id)
+    letters = list(
+        Letter.objects.select_related("recipient", "signature__petition")
+        .filter(pk__in=letter_ids, status=Letter.Status.SENDING, lease_until=lease)
+        .order_by("pk")
+    )
+    # One lease covers the batch, so a killed worker's letters wait one lease for the sweeper, not
+    # one per letter. A batch must not outlive it: through a slow channel (CWC's timeouts and rate
+    # limit, an HTTP receiver's timeout) the letters left once half the lease is gone are handed
+    # back, uncounted, to a task of their own. One send is bounded by DELIVERY_TIMEOUT_SECONDS or
+    # EMAIL_TIMEOUT, kept well under half a lease, so a letter started in time is recorded in time.
+    start_by = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS / 2)
+    for n, letter in enumerate(letters):
+        if n and timezone.now() > start_by:
+            _hand_back(letters[n:], lease)
+            return
+        _record(letter, _send(letter), lease)
+
+
+def _send(letter):
     letter.channel = letter.channel or letter.recipient.channel
     with translation.override("en"):  # Stored for organizers beside the receivers' own English answers.
         problem = settings_problem(letter.channel, letter.recipient)
     if problem:
-        outcome = Outcome.needs_action(problem)
-    else:
-        try:
-            outcome = channel_class(letter.channel)().send(letter)
-        except Exception as exc:  # A bug in a channel must not leave the letter claimed forever.
-            log.exception("channel %s crashed on letter %s", letter.channel, letter.pk)
-            outcome = Outcome.temporary(f"{type(exc).__name__}: {exc}")
-    _record(letter, outcome, lease)
+        return Outcome.needs_action(problem)
+    try:
+        return channel_class(letter.channel)().send(letter)
+    except Exception as exc:  # A bug in a channel must not leave the letter claimed forever.
+        log.exception("channel %s crashed on letter %s", letter.channel, letter.pk)
+        return Outcome.temporary(f"{type(exc).__name__}: {exc}")
+
+
+def _hand_back(letters, lease):
+    """Return claimed letters not yet tried to the queue, as if never claimed, and remind a worker now."""
+    ids = [letter.pk for letter in letters]
+    handed = Letter.objects.filter(pk__in=ids, status=Letter.Status.SENDING, lease_until=lease).update(
+        status=Letter.Status.QUEUED, attempts=F("attempts") - 1, lease_until=None
+    )
+    log.info("letters %s: batch out of time, %d handed back", ids, handed)
+    if handed:
+        deliver_letters.delay(ids)
 
 
 def _record(letter, outcome, lease):
@@ -191,8 +246,8 @@ def sweep_letters(limit=1000):
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in ids:
-        deliver_letter.delay(pk)
+    for chunk in letter_batches(ids):
+        deliver_letters.delay(chunk)
     return len(ids)
 
 
