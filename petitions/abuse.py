@@ -97,14 +97,7 @@ def ip_is_blocked(ip):
     """Whether the address falls in a network organizers have blocked. Checked before hashing."""
     from .models import BlockedNetwork
 
-    address = ipaddress.ip_address(ip)
-    for network in BlockedNetwork.objects.values_list("network", flat=True):
-        try:
-            if address in ipaddress.ip_network(network, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+    return BlockedNetwork.blocks(ip)
 
 
 # --- Rate limits --------------------------------------------------------------------------------

@@ -1,9 +1,18 @@
 """The petitions app: the appeal, its signatures and the letters they send."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class PetitionsConfig(AppConfig):
     name = "petitions"
     verbose_name = _("Campaign")
+
+    def ready(self):
+        from .models import BlockedEmailDomain, BlockedNetwork, Recipient, forget_kept
+
+        # What the sign form keeps in memory (models.kept) is read afresh after any change here.
+        for model in (BlockedEmailDomain, BlockedNetwork, Recipient):
+            post_save.connect(forget_kept, sender=model, dispatch_uid=f"forget-kept-{model.__name__}")
+            post_delete.connect(forget_kept, sender=model, dispatch_uid=f"forget-kept-{model.__name__}-delete")

@@ -2,6 +2,7 @@
 
 import hashlib
 import ipaddress
+import time
 import uuid
 
 from django.conf import settings
@@ -34,6 +35,32 @@ TERRITORIES = [
 ]  # fmt: skip
 STATE_CHOICES = STATES + TERRITORIES
 STATES_WITH_SENATORS = {code for code, _name in STATES}
+
+# Rows every signing POST reads and organizers change a few times a year: the blocked e-mail
+# domains and networks, and the officials in office. Read afresh per signature they were three of a
+# POST's nine queries and a fifth of the web process's CPU under a surge (issue 7). Each process
+# keeps what it read for KEPT_SECONDS. A change saved or deleted through these models shows at once
+# in the process that made it (the signal handlers in apps.py forget everything kept), and within
+# KEPT_SECONDS in every other process: a block takes a few seconds to reach every web worker, and a
+# senator retired by `import_legislators` may still be offered for as long, which costs nothing, as
+# letters are only written to officials still active when the signer confirms.
+KEPT_SECONDS = 10
+_kept = {}
+
+
+def kept(name, read):
+    """What READ() returns, read at most once every KEPT_SECONDS in this process."""
+    now = time.monotonic()
+    hit = _kept.get(name)
+    if hit is None or hit[0] <= now:
+        hit = (now + KEPT_SECONDS, read())
+        _kept[name] = hit
+    return hit[1]
+
+
+def forget_kept(**_signal_kwargs):
+    _kept.clear()
+
 
 # Unicode puts three Belarusian letters after я: і takes the place of и (which Belarusian does not
 # use), ё comes right after е, and ў right after у.
@@ -194,6 +221,10 @@ class RecipientQuerySet(models.QuerySet):
 
     def president(self):
         return self.active().filter(kind=Recipient.Kind.PRESIDENT).first()
+
+    def kept_active(self):
+        """Every active recipient, by senate class, as this process last read them (see `kept`)."""
+        return kept("active-recipients", lambda: list(self.active().order_by("senate_class", "pk")))
 
 
 class Recipient(models.Model):
@@ -372,8 +403,9 @@ class BlockedEmailDomain(models.Model):
         """Whether the address's domain, or a domain above it, is blocked."""
         domain = email.rpartition("@")[2].strip().lower().rstrip(".")
         parts = domain.split(".")
-        candidates = [".".join(parts[i:]) for i in range(len(parts) - 1)]
-        return bool(candidates) and cls.objects.filter(domain__in=candidates).exists()
+        candidates = {".".join(parts[i:]) for i in range(len(parts) - 1)}
+        blocked = kept("blocked-email-domains", lambda: frozenset(cls.objects.values_list("domain", flat=True)))
+        return not blocked.isdisjoint(candidates)
 
 
 def _validate_network(value):
@@ -403,6 +435,22 @@ class BlockedNetwork(models.Model):
     def save(self, *args, **kwargs):
         self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
         super().save(*args, **kwargs)
+
+    @classmethod
+    def blocks(cls, ip):
+        """Whether the address falls in a blocked network."""
+        address = ipaddress.ip_address(ip)
+        return any(address in network for network in kept("blocked-networks", cls._networks))
+
+    @classmethod
+    def _networks(cls):
+        networks = []
+        for value in cls.objects.values_list("network", flat=True):
+            try:
+                networks.append(ipaddress.ip_network(value, strict=False))
+            except ValueError:  # saved before validation, or by hand: it blocks nothing
+                continue
+        return networks
 
 
 class SignatureExport(models.Model):

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import translation
 
 from petitions import demo
-from petitions.models import Petition, Recipient, Signature
+from petitions.models import Petition, Recipient, Signature, forget_kept
 
 from .browser import chromium, open_page, site  # noqa: F401 - fixtures for the browser tests
 
@@ -34,6 +34,13 @@ def _default_language():
     """Every test starts in the default language: a request leaves its own active in the thread, so
     a test that reverse()s without a language would otherwise depend on the test that ran before it."""
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept():
+    """Every test reads the blocked lists and the officials afresh: a rolled-back test leaves no
+    signal behind, so what an earlier test kept in memory (models.kept) would outlive its rows."""
+    forget_kept()
 
 
 def free_port():

@@ -1,0 +1,93 @@
+"""The rows every signature reads, kept in memory a few seconds: read once, and never kept past a change."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from petitions import abuse, models, services
+from petitions.models import BlockedEmailDomain, BlockedNetwork, Letter, Recipient, Signature
+
+from .conftest import sign_data
+
+
+@pytest.fixture
+def signing(settings):
+    settings.SIGN_MIN_SECONDS = 0
+    settings.SIGN_RATES_PER_IP = ["1000/m"]
+    settings.SIGN_RATES_PER_EMAIL = ["1000/m"]
+    settings.TRUSTED_PROXY_COUNT = 0
+
+
+def post_sign(client, petition, email, ip="198.51.100.1"):
+    data = sign_data(email=email)
+    return client.post(reverse("petitions:detail", args=[petition.slug]), data, REMOTE_ADDR=ip)
+
+
+def quarantine_reason(email):
+    return Signature.objects.get(email=email).quarantine_reason
+
+
+def test_a_second_signature_reads_no_blocked_list_and_no_official(client, petition, recipients, signing):
+    assert post_sign(client, petition, "first@example.org").status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert post_sign(client, petition, "second@example.org").status_code == 302
+    tables = ('"petitions_blockedemaildomain"', '"petitions_blockednetwork"', '"petitions_recipient"')
+    assert [q["sql"] for q in queries if any(table in q["sql"] for table in tables)] == []
+    assert set(Signature.objects.get(email="second@example.org").recipients.all()) == set(recipients)
+
+
+def test_a_block_saved_in_this_process_applies_to_the_next_signature(client, petition, recipients, signing):
+    assert post_sign(client, petition, "first@example.org", ip="203.0.113.9").status_code == 302
+    BlockedNetwork.objects.create(network="203.0.113.0/24")
+    BlockedEmailDomain.objects.create(domain="mailinator.com")
+
+    assert post_sign(client, petition, "second@example.org", ip="203.0.113.10").status_code == 302
+    assert quarantine_reason("second@example.org") == abuse.Reason.NETWORK
+    assert post_sign(client, petition, "bot@mailinator.com").status_code == 400
+
+    BlockedNetwork.objects.all().delete()
+    BlockedEmailDomain.objects.get().delete()
+    assert post_sign(client, petition, "third@example.org", ip="203.0.113.11").status_code == 302
+    assert quarantine_reason("third@example.org") == ""
+    assert post_sign(client, petition, "person@mailinator.com").status_code == 302
+
+
+def test_a_block_another_process_saved_applies_within_the_kept_seconds(
+    client, petition, recipients, signing, monkeypatch
+):
+    monkeypatch.setattr(models, "KEPT_SECONDS", 0.5)
+    assert post_sign(client, petition, "first@example.org", ip="203.0.113.9").status_code == 302
+    # bulk_create sends no signal: to this process it looks like a save in another one.
+    BlockedNetwork.objects.bulk_create([BlockedNetwork(network="203.0.113.0/24")])
+
+    assert post_sign(client, petition, "second@example.org", ip="203.0.113.10").status_code == 302
+    assert quarantine_reason("second@example.org") == ""  # still the copy read a moment ago
+    time.sleep(0.6)
+    assert post_sign(client, petition, "third@example.org", ip="203.0.113.11").status_code == 302
+    assert quarantine_reason("third@example.org") == abuse.Reason.NETWORK
+
+
+def test_an_official_retired_elsewhere_gets_no_letter_while_still_offered_from_memory(
+    client, petition, recipients, signing
+):
+    assert post_sign(client, petition, "first@example.org").status_code == 302
+    ernst = recipients[0]
+    # As import_legislators does from its own process: an UPDATE, no signal here.
+    Recipient.objects.filter(pk=ernst.pk).update(is_active=False)
+
+    assert post_sign(client, petition, "second@example.org").status_code == 302
+    signature = Signature.objects.get(email="second@example.org")
+    assert ernst in signature.recipients.all()
+    assert services.confirm_signature(signature)
+    assert set(Letter.objects.filter(signature=signature).values_list("recipient", flat=True)) == {
+        r.pk for r in recipients[1:]
+    }
+
+
+def test_a_network_saved_before_validation_blocks_nothing_and_breaks_nothing(client, petition, recipients, signing):
+    BlockedNetwork.objects.bulk_create([BlockedNetwork(network="not a network")])
+    assert post_sign(client, petition, "first@example.org", ip="203.0.113.9").status_code == 302
+    assert quarantine_reason("first@example.org") == ""
