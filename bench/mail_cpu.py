@@ -9,7 +9,9 @@ and prints time.process_time() per message: the whole task body, and the part sp
 send (building the MIME message and talking to the server), and the stand-in's own CPU from /proc.
 --profile prints cProfile's top entries for one kind; --worker also measures a real Celery worker
 (prefork, one child; WORKER_ARGS go to celery, PY_SPY=1 samples it) from its /proc CPU ticks, which
-adds Celery's own per-task cost; --batch N times a sketch of N e-mail letters per task.
+adds Celery's own per-task cost; --batch N also times deliver_letters with N e-mail letters a task
+(3: a confirmed signature's letters to two senators and the President), in-process and, with
+--worker, in the worker.
 The machine is shared: compare versions in alternating runs and take the median.
 
 Its database (MAIL_CPU_DATABASE_URL, default campaign_mail) is dropped and made afresh; its Redis
@@ -162,48 +164,32 @@ def profile(run, ids):
     print(out.getvalue())
 
 
-def batch_sketch(ids, size, timer):
-    """Not the site's code: what deliver_letter's database and SMTP work would cost for SIZE letters a task.
+def measure_batches(ids, size, timer, server_pid):
+    """CPU per letter of deliver_letters with SIZE e-mail letters a task, as a confirmation enqueues them.
 
-    One conditional UPDATE claims them all (each still only if due, so exactly once holds), one
-    SELECT reads them, each goes out over the kept connection and has its own outcome UPDATE, as
-    now, so retries stay per letter. Celery's own per-task cost is not in this figure.
+    One conditional UPDATE claims the batch, one SELECT reads it, each letter goes out over the kept
+    connection and has its own outcome UPDATE. Celery's own per-task cost is not in this figure
+    (--worker measures it).
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import F
-    from django.utils import timezone
-
-    from petitions.delivery.email import EmailChannel
-    from petitions.models import Letter
-
-    def run(chunk):
-        now = timezone.now()
-        lease = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS)
-        Letter.objects.due(now).filter(pk__in=chunk, attempts__lt=settings.LETTER_MAX_ATTEMPTS).update(
-            status=Letter.Status.SENDING, attempts=F("attempts") + 1, lease_until=lease
-        )
-        letters = Letter.objects.select_related("recipient", "signature__petition").filter(
-            pk__in=chunk, status=Letter.Status.SENDING, lease_until=lease
-        )
-        for letter in letters:
-            outcome = EmailChannel().send(letter)
-            Letter.objects.filter(pk=letter.pk, status=Letter.Status.SENDING, lease_until=lease).update(
-                status=Letter.Status.DELIVERED, delivered_at=timezone.now(), response=outcome.detail,
-                channel=letter.recipient.channel, lease_until=None,
-            )  # fmt: skip
+    from petitions.tasks import deliver_letters
 
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    run(chunks[0])
+    for chunk in chunks[:3]:  # Warm-up, as in measure().
+        deliver_letters(chunk)
+    chunks = chunks[3:]
+    count = sum(len(chunk) for chunk in chunks)
     timer.cpu = 0.0
+    server_before = _ticks(server_pid)
     started = time.process_time()
-    for chunk in chunks[1:]:
-        run(chunk)
-    count = sum(len(chunk) for chunk in chunks[1:])
+    for chunk in chunks:
+        deliver_letters(chunk)
     total = (time.process_time() - started) / count * 1000
-    label = f"sketch: {size} letters a task"
-    print(f"{label:<28} {total:6.2f} ms CPU per letter, of it in the SMTP send {timer.cpu / count * 1000:5.2f} ms")
+    server = (_ticks(server_pid) - server_before) / os.sysconf("SC_CLK_TCK") / count * 1000
+    label = f"deliver_letters, {size} a task"
+    print(
+        f"{label:<28} {total:6.2f} ms CPU per letter,  of it in the SMTP send {timer.cpu / count * 1000:5.2f} ms;"
+        f" the SMTP stand-in {server:5.2f} ms ({count} letters)"
+    )
 
 
 def _ticks(pid):
@@ -226,14 +212,15 @@ def _children(pid):
     return found
 
 
-def worker_cpu(kind, ids, log_dir):
+def worker_cpu(kind, ids, log_dir, batch=0):
     """CPU per message of a real `bin/entrypoint worker` (prefork, one child), all of its processes.
 
-    KIND is "confirmation" (the mail queue) or "letter" (the letters queue). WORKER_ARGS in the
-    environment go to celery, as bin/entrypoint passes them.
+    KIND is "confirmation" (the mail queue) or "letter" (the letters queue); with BATCH, letters go
+    BATCH a deliver_letters task. WORKER_ARGS in the environment go to celery, as bin/entrypoint
+    passes them.
     """
     from petitions.models import Letter, Signature
-    from petitions.tasks import deliver_letter, send_confirmation
+    from petitions.tasks import deliver_letter, deliver_letters, send_confirmation
 
     if kind == "confirmation":
         queue, task, done = "mail", send_confirmation, Signature.objects.filter(confirmation_sent_at__isnull=False)
@@ -248,21 +235,29 @@ def worker_cpu(kind, ids, log_dir):
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
+
+        def enqueue(pks):
+            if batch:
+                for i in range(0, len(pks), batch):
+                    deliver_letters.delay(pks[i : i + batch])
+            else:
+                for pk in pks:
+                    task.delay(pk)
+
         warm, rest = ids[:10], ids[10:]
-        for pk in warm:
-            task.delay(pk)
+        enqueue(warm)
         wait_until(lambda: done.filter(pk__in=warm).count() == len(warm), 90, "the worker to start")
         before = _ticks(worker.pid)
         spy = _py_spy(worker.pid, Path(log_dir) / f"py-spy-{queue}.txt")
-        for pk in rest:
-            task.delay(pk)
+        enqueue(rest)
         wait_until(lambda: done.filter(pk__in=rest).count() == len(rest), 300, f"the {kind}s")
         used = (_ticks(worker.pid) - before) / os.sysconf("SC_CLK_TCK")
         if spy:
             spy.send_signal(signal.SIGINT)
             spy.wait(30)
             print(f"py-spy samples: {Path(log_dir) / f'py-spy-{queue}.txt'}")
-        print(f"{'worker, per ' + kind:<28} {used / len(rest) * 1000:6.2f} ms CPU (all worker processes)")
+        label = f"worker, per {kind}" + (f", {batch} a task" if batch else "")
+        print(f"{label:<28} {used / len(rest) * 1000:6.2f} ms CPU (all worker processes)")
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
@@ -283,7 +278,7 @@ def main():
     parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--profile", choices=["confirm", "letter"])
     parser.add_argument("--worker", action="store_true")
-    parser.add_argument("--batch", type=int, default=0, help="also time a sketch of BATCH e-mail letters per task")
+    parser.add_argument("--batch", type=int, default=0, help="also time deliver_letters with BATCH letters a task")
     args = parser.parse_args()
 
     reset_stores(DATABASE_URL, REDIS_URL)
@@ -306,11 +301,13 @@ def main():
         measure("confirmation task body", send_confirmation, confirmations, timer, stand_ins.pid)
         measure("e-mail letter deliver_letter", deliver_letter, letters, timer, stand_ins.pid)
         if args.batch:
-            batch_sketch(make_data(args.count, "b")[1], args.batch, timer)
+            measure_batches(make_data(args.count, "b")[1], args.batch, timer, stand_ins.pid)
         if args.worker:
             confirmations, letters = make_data(args.count, "w")
             worker_cpu("confirmation", confirmations, log_dir)
             worker_cpu("letter", letters, log_dir)
+            if args.batch:
+                worker_cpu("letter", make_data(args.count, "x")[1], log_dir, batch=args.batch)
     finally:
         stand_ins.send_signal(signal.SIGTERM)
         stand_ins.wait(10)
