@@ -549,15 +549,19 @@ def delivery_phase(stack, channel, config):
     from django.db.models import Count
 
     from petitions.models import Letter
-    from petitions.tasks import deliver_letter
+    from petitions.tasks import deliver_letters
 
     count = config["letters"][channel]
     ids = make_letters(channel, count)
+    # One task per signature's letters, as confirm_signature enqueues them.
+    batches = {}
+    for signature_id, pk in Letter.objects.filter(pk__in=ids).order_by("pk").values_list("signature_id", "pk"):
+        batches.setdefault(signature_id, []).append(pk)
     log = stack.logs / ("smtp.log" if channel == "email" else "cwc.log")
     mark = len(log.read_text().splitlines()) if log.exists() else 0
     t0 = time.time()
-    for pk in ids:
-        deliver_letter.delay(pk)
+    for batch in batches.values():
+        deliver_letters.delay(batch)
     enqueued = time.time() - t0
     wait_until(
         lambda: Letter.objects.filter(pk__in=ids, status=Letter.Status.DELIVERED).count() == len(ids),
