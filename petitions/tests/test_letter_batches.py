@@ -3,13 +3,15 @@
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from petitions import smtp
 from petitions.delivery.email import EmailChannel
 from petitions.models import Letter
-from petitions.tasks import deliver_letter, deliver_letters
+from petitions.tasks import deliver_letter, deliver_letters, sweep_letters
 
 from .conftest import make_president, make_senator, purge_broker, wait_until
 from .letters import confirmed_signature
@@ -278,3 +280,20 @@ def test_a_worker_killed_mid_batch_loses_no_letter_and_sends_none_twice(petition
     reposted = [d for d, status, at in cwc_receiver.posts() if status == 409 and at > killed_at]
     assert len(reposted) <= 2  # At most one letter in flight in each of the two processes.
     assert not Letter.objects.exclude(status=Letter.Status.DELIVERED).exists()
+
+
+def test_the_sweeper_reminds_workers_of_overdue_letters_twenty_a_task(petition, settings):
+    senator = make_senator(channel="email", channel_settings={"address": ADDRESSES[0]})
+    for _ in range(25):
+        confirmed_signature(petition, [senator])
+    Letter.objects.update(created_at=timezone.now() - timedelta(seconds=settings.LETTER_LEASE_SECONDS + 1))
+    purge_broker()
+
+    assert sweep_letters() == 25
+
+    ids = list(Letter.objects.order_by("pk").values_list("pk", flat=True))
+    # Sorted: the development broker (files in a folder) does not keep the order of messages.
+    assert sorted(queued_tasks("letters")) == [
+        ("petitions.tasks.deliver_letters", (ids[:20],)),
+        ("petitions.tasks.deliver_letters", (ids[20:],)),
+    ]
