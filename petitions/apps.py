@@ -10,9 +10,9 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("Campaign")
 
     def ready(self):
-        from .models import BlockedEmailDomain, BlockedNetwork, Recipient, forget_kept
+        from .models import BlockedEmailDomain, BlockedNetwork, Petition, Recipient, forget_kept
 
         # What the sign form keeps in memory (models.kept) is read afresh after any change here.
-        for model in (BlockedEmailDomain, BlockedNetwork, Recipient):
+        for model in (BlockedEmailDomain, BlockedNetwork, Petition, Recipient):
             post_save.connect(forget_kept, sender=model, dispatch_uid=f"forget-kept-{model.__name__}")
             post_delete.connect(forget_kept, sender=model, dispatch_uid=f"forget-kept-{model.__name__}-delete")

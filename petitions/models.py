@@ -36,14 +36,14 @@ TERRITORIES = [
 STATE_CHOICES = STATES + TERRITORIES
 STATES_WITH_SENATORS = {code for code, _name in STATES}
 
-# Rows every signing POST reads and organizers change a few times a year: the blocked e-mail
-# domains and networks, and the officials in office. Read afresh per signature they were three of a
-# POST's nine queries and a fifth of the web process's CPU under a surge (issue 7). Each process
+# Rows every signature reads and organizers change rarely: the published petitions, the blocked
+# e-mail domains and networks, and the officials in office. Read afresh per signature they were five
+# of its eleven queries, and a fifth of the web process's CPU under a surge (issue 7). Each process
 # keeps what it read for KEPT_SECONDS. A change saved or deleted through these models shows at once
 # in the process that made it (the signal handlers in apps.py forget everything kept), and within
-# KEPT_SECONDS in every other process: a block takes a few seconds to reach every web worker, and a
-# senator retired by `import_legislators` may still be offered for as long, which costs nothing, as
-# letters are only written to officials still active when the signer confirms.
+# KEPT_SECONDS in every other process: an edit or a block takes a few seconds to reach every web
+# worker, and a senator retired by `import_legislators` may still be offered for as long, which
+# costs nothing, as letters are only written to officials still active when the signer confirms.
 KEPT_SECONDS = 10
 _kept = {}
 
@@ -82,6 +82,15 @@ def _localized(obj, field):
 class PetitionQuerySet(models.QuerySet):
     def published(self):
         return self.exclude(status=Petition.Status.DRAFT)
+
+    def kept_published(self, slug):
+        """The published petition at SLUG as this process last read it (see `kept`), or None.
+
+        Every signer fetches a form token and posts the form: two reads of the same row per
+        signature. An organizer's edit, or closing the petition, reaches every process within
+        KEPT_SECONDS; the cached page itself is shared for longer (views.PAGE_CACHE_SECONDS).
+        """
+        return kept("published-petitions", lambda: {p.slug: p for p in self.published()}).get(slug)
 
     def open(self):
         return self.filter(status=Petition.Status.OPEN)

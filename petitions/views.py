@@ -64,7 +64,8 @@ def _public_detail(request, petition):
     """The petition page without a token, from the cache when nothing it shows has changed.
 
     The key holds every value the page shows (the petition's fields, the count, the recipients),
-    so an organizer's edit or a new count shows at once. Only visitors without cookies share it:
+    so a new count shows at once and an organizer's edit as soon as this process reads the petition
+    again (models.KEPT_SECONDS). Only visitors without cookies share it:
     a visitor with cookies may have a message waiting (the petition closed while they signed).
     """
     key = None
@@ -99,7 +100,9 @@ def _detail_context(petition, form):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def detail(request, slug):
-    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    petition = Petition.objects.kept_published(slug)
+    if petition is None:
+        raise Http404
     ip = abuse.client_ip(request)
     if request.method == "GET":
         response = _public_detail(request, petition)
@@ -142,8 +145,8 @@ def detail(request, slug):
 @require_GET
 def form_token(request, slug):
     """The sign form's CSRF token and start stamp, for the cached petition page's form; never cached."""
-    # Every signer asks for this: check the petition exists without reading its texts.
-    if not Petition.objects.published().filter(slug=slug).exists():
+    # Every signer asks for this: the petition as this process keeps it, without a query.
+    if Petition.objects.kept_published(slug) is None:
         raise Http404
     response = JsonResponse({"csrfmiddlewaretoken": get_token(request), "form_started": abuse.form_started_token()})
     add_never_cache_headers(response)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from petitions import abuse, models, services
-from petitions.models import BlockedEmailDomain, BlockedNetwork, Letter, Recipient, Signature
+from petitions.models import BlockedEmailDomain, BlockedNetwork, Letter, Petition, Recipient, Signature
 
 from .conftest import sign_data
 
@@ -37,6 +37,33 @@ def test_a_second_signature_reads_no_blocked_list_and_no_official(client, petiti
     tables = ('"petitions_blockedemaildomain"', '"petitions_blockednetwork"', '"petitions_recipient"')
     assert [q["sql"] for q in queries if any(table in q["sql"] for table in tables)] == []
     assert set(Signature.objects.get(email="second@example.org").recipients.all()) == set(recipients)
+
+
+def test_a_signers_form_token_costs_no_query_once_the_petition_is_kept(client, petition, django_assert_num_queries):
+    url = reverse("petitions:form-token", args=[petition.slug])
+    assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+    assert client.get(reverse("petitions:form-token", args=["no-such-petition"])).status_code == 404
+
+
+def test_closing_a_petition_in_another_process_stops_signing_within_the_kept_seconds(
+    client, petition, recipients, signing, monkeypatch
+):
+    monkeypatch.setattr(models, "KEPT_SECONDS", 0.5)
+    assert post_sign(client, petition, "first@example.org").status_code == 302
+    Petition.objects.filter(pk=petition.pk).update(status=Petition.Status.CLOSED)  # no signal here
+    time.sleep(0.6)
+    assert post_sign(client, petition, "late@example.org").status_code == 302
+    assert not Signature.objects.filter(email="late@example.org").exists()
+
+
+def test_closing_a_petition_in_this_process_stops_signing_at_once(client, petition, recipients, signing):
+    assert post_sign(client, petition, "first@example.org").status_code == 302
+    petition.status = Petition.Status.CLOSED
+    petition.save()
+    assert post_sign(client, petition, "late@example.org").status_code == 302
+    assert not Signature.objects.filter(email="late@example.org").exists()
 
 
 def test_a_block_saved_in_this_process_applies_to_the_next_signature(client, petition, recipients, signing):
