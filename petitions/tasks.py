@@ -154,11 +154,12 @@ def _deliver(letter_ids):
         .filter(pk__in=letter_ids, status=Letter.Status.SENDING, lease_until=lease)
         .order_by("pk")
     )
-    # One lease covers the batch, so a killed worker's letters wait one lease for the sweeper, not
-    # one per letter. A batch must not outlive it: through a slow channel (CWC's timeouts and rate
-    # limit, an HTTP receiver's timeout) the letters left once half the lease is gone are handed
-    # back, uncounted, to a task of their own. One send is bounded by DELIVERY_TIMEOUT_SECONDS or
-    # EMAIL_TIMEOUT, kept well under half a lease, so a letter started in time is recorded in time.
+    # One lease covers the batch, not one per letter: a killed worker's letters would then wait that
+    # many leases for the sweeper. A batch must not outlive it: through a slow channel (CWC's
+    # timeouts and rate limit, an HTTP receiver's timeout) the letters left once half the lease is
+    # gone are handed back, uncounted, to a task of their own. One send waits at most about
+    # DELIVERY_TIMEOUT_SECONDS (CWC, HTTP; 30 s by default) or a few EMAIL_TIMEOUTs (SMTP; 20 s), well
+    # under half a lease (150 s), so a letter started in time is recorded in time.
     start_by = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS / 2)
     for n, letter in enumerate(letters):
         if n and timezone.now() > start_by:
