@@ -1,6 +1,6 @@
 """Delivery channels: each sends one letter its own way and says how it went.
 
-A channel never retries and never writes to the database; `petitions.tasks.deliver_letter` decides
+A channel never retries and never writes to the database; `petitions.tasks.deliver_letters` decides
 what an outcome means for the letter. Channels are looked up by the letter's `channel` value, which
 starts as its recipient's channel and changes when organizers re-route the letter.
 """
