@@ -52,8 +52,8 @@ def kept(name, read):
     """What READ() returns, read at most once every KEPT_SECONDS in this process."""
     now = time.monotonic()
     hit = _kept.get(name)
-    if hit is None or hit[0] <= now:
-        hit = (now + KEPT_SECONDS, read())
+    if hit is None or now - hit[0] >= KEPT_SECONDS:
+        hit = (now, read())
         _kept[name] = hit
     return hit[1]
 
