@@ -115,3 +115,18 @@ def test_a_one_click_post_with_a_forged_or_altered_token_gets_400_and_unsubscrib
         response = _one_click(reverse("petitions:unsubscribe", args=[bad]))
         assert response.status_code == 400, bad
     assert Signature.objects.get().wants_updates
+
+
+def test_opening_the_unsubscribe_link_sets_no_cookie_and_its_button_needs_none(petition):
+    Signature.objects.bulk_create([signer(petition, 1, wants_updates=True)])
+    url = reverse("petitions:unsubscribe", args=[updates.unsubscribe_token(Signature.objects.get())])
+    browser = Client(enforce_csrf_checks=True)
+
+    page = browser.get(url)
+
+    assert page.status_code == 200
+    assert not page.cookies, "a page opened from an e-mail has nothing to remember"
+    assert "csrfmiddlewaretoken" not in page.content.decode()
+    # The button posts what a mail client's one click does: the token in the URL, no cookie.
+    assert browser.post(url).status_code == 200
+    assert not Signature.objects.get().wants_updates
