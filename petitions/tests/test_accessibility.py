@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from petitions import services
 from petitions.models import Letter, Signature
 
-from .browser import SIGNER, browser_test, url
+from .browser import browser_test, signer_fields, url
 
 pytestmark = browser_test
 
@@ -18,9 +18,10 @@ SERIOUS = ("serious", "critical")
 
 
 def _signature(petition, recipients, status, **fields):
+    person = signer_fields()
     values = {
-        **SIGNER,
-        "email_normalized": SIGNER["email"],
+        **person,
+        "email_normalized": person["email"],
         "country": "United States",
         "language": "be",
         "letter_hash": petition.letter_hash(),
