@@ -7,6 +7,10 @@ import gc
 import multiprocessing
 import os
 
+# Only the log filters and formats: gunicorn reads this file before Django is set up (campaign/logs.py
+# imports nothing of Django's). gunicorn puts its working directory (--chdir) on sys.path first.
+from campaign.logs import ACCESS_LINE_FORMAT, LINE_FORMAT, logging_config
+
 
 def _int(name, default):
     value = os.environ.get(name, "")
@@ -101,26 +105,15 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%({x-request-id}o)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "campaign.logs.RequestIdFilter"},
-        "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
-    },
-    "formatters": {
-        # Same columns as settings.LOG_FORMAT: an access line's message starts with the request id.
-        "line": {"()": "campaign.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "app": {
-            "()": "campaign.logs.OneLineFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-        },
-    },
-    "handlers": {
+# The error lines have the site's columns and filters (settings.LOGGING); the access lines have the
+# request id first in their message.
+logconfig_dict = logging_config(
+    formats={"access": ACCESS_LINE_FORMAT, "app": LINE_FORMAT},
+    handlers={
         "access": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "line",
+            "formatter": "access",
             "filters": ["scrub_email"],
         },
         "error": {
@@ -130,9 +123,9 @@ logconfig_dict = {
             "filters": ["request_id", "scrub_email"],
         },
     },
-    "root": {"handlers": ["error"], "level": "INFO"},
-    "loggers": {
+    root={"handlers": ["error"], "level": "INFO"},
+    loggers={
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
     },
-}
+)

@@ -1,8 +1,9 @@
 """Log lines for every process: one line per event, tagged with a request id, without e-mail addresses.
 
 The web process, the workers and gunicorn itself all log through these filters and this formatter
-(settings.LOGGING and gunicorn.conf.py), so one grep for a request id follows a signature from the
-sign form to the worker that mailed its confirmation.
+(settings.LOGGING and gunicorn.conf.py, both built by logging_config), so one grep for a request id
+follows a signature from the sign form to the worker that mailed its confirmation.
+This module imports nothing of Django's: gunicorn reads its settings before Django is set up.
 """
 
 import contextvars
@@ -58,3 +59,33 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record):
         return super().format(record).replace("\r", "").replace("\n", "\\n")
+
+
+# The columns of every line: time, level, logger, the request (or task) id, the message.
+LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
+# gunicorn's access lines: the same columns, with the request id at the start of the message itself
+# (access_log_format in gunicorn.conf.py) instead of from the filter.
+ACCESS_LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def logging_config(formats, handlers, root, loggers=None):
+    """A logging.config.dictConfig for one process: its handlers, on one-line formatters and these filters.
+
+    FORMATS maps each formatter's name to its format; every handler may name the filters
+    "request_id" and "scrub_email".
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "campaign.logs.RequestIdFilter"},
+            "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
+        },
+        "formatters": {
+            name: {"()": "campaign.logs.OneLineFormatter", "format": line_format}
+            for name, line_format in formats.items()
+        },
+        "handlers": handlers,
+        "root": root,
+        "loggers": loggers or {},
+    }

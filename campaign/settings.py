@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from campaign.logs import LINE_FORMAT, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -311,22 +313,16 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 180)
 LEGISLATORS_URL = env("LEGISLATORS_URL", "https://unitedstates.github.io/congress-legislators/legislators-current.json")
 
 # One line per event with the request (or task) id, e-mail addresses scrubbed (campaign/logs.py).
-# Workers and beat use this too (campaign/celery.py); gunicorn.conf.py formats gunicorn's lines alike.
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "campaign.logs.RequestIdFilter"},
-        "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
-    },
-    "formatters": {"line": {"()": "campaign.logs.OneLineFormatter", "format": LOG_FORMAT}},
-    "handlers": {
+# Workers and beat use this too (campaign/celery.py); gunicorn.conf.py builds gunicorn's alike.
+LOG_FORMAT = LINE_FORMAT
+LOGGING = logging_config(
+    formats={"line": LOG_FORMAT},
+    handlers={
         "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id", "scrub_email"]}
     },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+    root={"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    loggers={"django.db.backends": {"level": "WARNING"}},
+)
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
 if not DEBUG:
