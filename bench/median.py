@@ -23,6 +23,8 @@ ROWS = [
     ("Signing: POST, p50 ms", ("phases", "sign", "post", "p50_ms"), None),
     ("Signing: POST, p99 ms", ("phases", "sign", "post", "p99_ms"), "sign_p99_ms"),
     ("Signing: errors (HTTP, socket, quarantined)", ("phases", "sign", "errors"), "sign_errors"),
+    ("Signing, mail worker stopped, signatures/s", ("phases", "alone", "signatures_per_s"), None),
+    ("Signing, mail worker stopped: POST p99 ms", ("phases", "alone", "post", "p99_ms"), None),
     ("Signing paced at 100/s: achieved, signatures/s", ("phases", "paced", "signatures_per_s"), None),
     ("Confirmation e-mail while signing, p50 s", ("phases", "paced", "confirmation", "p50_s"), None),
     ("Confirmation e-mail while signing, p95 s", ("phases", "paced", "confirmation", "p95_s"), "confirmation_p95_s"),

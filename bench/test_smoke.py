@@ -55,6 +55,8 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
         assert phases[name]["ok_per_s"] > 0 and phases[name]["errors"] == 0, phases[name]
     # Signatures went through CSRF, the rate limits and the bot traps without a single one refused.
     assert phases["sign"]["signatures_per_s"] > 0 and phases["sign"]["errors"] == 0, phases["sign"]
+    assert phases["alone"]["signatures_per_s"] > 0 and phases["alone"]["errors"] == 0, phases["alone"]
+    assert "celery_mail" not in {role for role, ms in phases["alone"]["cpu_ms_per_signature"].items() if ms}
     assert phases["paced"]["confirmation"]["emails"] > 0 and phases["paced"]["confirmation"]["missing"] == 0
     for channel in ("email", "cwc"):
         assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
