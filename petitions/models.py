@@ -38,12 +38,13 @@ STATES_WITH_SENATORS = {code for code, _name in STATES}
 
 # Rows every signature reads and organizers change rarely: the published petitions, the blocked
 # e-mail domains and networks, and the officials in office. Read afresh per signature they were five
-# of its eleven queries, and a fifth of the web process's CPU under a surge (issue 7). Each process
-# keeps what it read for KEPT_SECONDS. A change saved or deleted through these models shows at once
-# in the process that made it (the signal handlers in apps.py forget everything kept), and within
-# KEPT_SECONDS in every other process: an edit or a block takes a few seconds to reach every web
-# worker, and a senator retired by `import_legislators` may still be offered for as long, which
-# costs nothing, as letters are only written to officials still active when the signer confirms.
+# of the ten queries its two requests ran, and a fifth of the web process's CPU under a surge
+# (issue 7). Each process keeps what it read for KEPT_SECONDS. A change saved or deleted through
+# these models shows at once in the process that made it (the signal handlers in apps.py forget
+# everything kept), and within KEPT_SECONDS in every other process: an edit or a block takes a few
+# seconds to reach every web worker, and a senator retired by `import_legislators` may still be
+# offered for as long, which costs nothing, as letters are only written to officials still active
+# when the signer confirms.
 KEPT_SECONDS = 10
 _kept = {}
 

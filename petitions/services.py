@@ -92,7 +92,7 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
     chosen = data["recipients"]
     status = Signature.Status.QUARANTINED if quarantine_reason else Signature.Status.PENDING
     try:
-        # Inserting first saves a locking SELECT on every new signature: one query in four.
+        # Inserting first saves a new signature the locking SELECT: one of five statements.
         with transaction.atomic():
             signature = Signature.objects.create(
                 petition=petition, status=status, quarantine_reason=quarantine_reason, **fields
