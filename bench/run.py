@@ -816,6 +816,7 @@ def main():
         sampler.start()
         phases = results["phases"] = {}
         empty = {"ok_per_s": None, "p50_ms": None, "p95_ms": None, "p99_ms": None, "errors": None}
+        no_signing = {"signatures_per_s": None, "form": empty, "post": empty, "p99_ms": None, "errors": None}
 
         def wanted(name):
             return only is None or name in only
@@ -835,7 +836,7 @@ def main():
                 stack, "sign", config, config["sign_seconds"], config["sign_warmup"] + min_age, 0, 2, min_age
             )
         else:
-            phases["sign"] = {"signatures_per_s": None, "form": empty, "post": empty, "p99_ms": None, "errors": None}
+            phases["sign"] = dict(no_signing)
         # The capacity plan's first step is the mail worker on a host of its own: what this host takes
         # then, with the confirmations queued meanwhile and sent in the drain below. Not a target.
         print("bench: signing as fast as it goes, the mail worker stopped", flush=True)
@@ -845,7 +846,7 @@ def main():
                     stack, "alone", config, config["sign_seconds"], config["sign_warmup"] + min_age, 0, 3, min_age
                 )
         else:
-            phases["alone"] = {"signatures_per_s": None, "form": empty, "post": empty, "p99_ms": None, "errors": None}
+            phases["alone"] = dict(no_signing)
         print("bench: letting the confirmations drain", flush=True)
         phases["drain"] = drain_mail(stack, config)
         for channel in ("email", "cwc"):
