@@ -61,6 +61,11 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     for channel in ("email", "cwc"):
         assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
+    # The workers ran at compose.yaml's lower CPU weight: the kernel's own answer is recorded.
+    weights = result["settings"]["celery_worker_cpu_weight"]
+    assert set(weights) == {"celery_mail", "celery_letters"}, weights
+    for weight in weights.values():
+        assert weight.endswith("nice 9") or weight == "nice 9 (no autogroup)", weight
     assert set(result["verdicts"]) >= {"page_rps", "sign_per_s", "cwc_letters_per_s", "celery_worker_rss_mb"}
 
 

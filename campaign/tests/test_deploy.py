@@ -91,6 +91,16 @@ def test_compose_runs_every_queue_that_tasks_are_routed_to(compose):
     assert len({tuple(names) for names in served.values()}) == 3
 
 
+def test_compose_serves_signers_before_workers_when_the_host_is_short_of_cpu(compose):
+    services = compose["services"]
+    workers = [name for name, service in services.items() if (service.get("command") or [None])[0] == "worker"]
+    assert workers and {services[name].get("cpu_shares") for name in workers} == {128}
+    # The web, PostgreSQL and Redis keep the default weight (1024): eight times a worker's.
+    assert all("cpu_shares" not in services[name] for name in ("web", "db", "redis"))
+    # make bench gives its workers the nice value whose weight is nearest (137 against 1024).
+    assert re.search(r"^WORKER_NICE = 9$", (BASE_DIR / "bench" / "run.py").read_text(), re.MULTILINE)
+
+
 def test_compose_has_one_beat_migrations_first_and_healthy_backends(compose):
     services = compose["services"]
     commands = {name: (service.get("command") or [None])[0] for name, service in services.items()}
