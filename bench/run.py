@@ -387,7 +387,10 @@ def cpu_by_role(stack):
 
     gunicorn's replaced workers and Celery's children count through their parent once reaped;
     wrk runs as this process's child. PostgreSQL and Redis count every process of theirs on the
-    host, so the figure is only clean on a quiet machine, as the benchmark asks anyway.
+    host, so the figure is only clean on a quiet machine, as the benchmark asks anyway. A
+    PostgreSQL backend that ends (its gunicorn worker replaced after WEB_MAX_REQUESTS) counts
+    through the postmaster that reaped it: without that, the CPU of every earlier phase it served
+    left the total mid-phase, and the phase's share came out near zero.
     """
     roles = {}
     for role, (process, _log) in stack.processes.items():
@@ -399,7 +402,7 @@ def cpu_by_role(stack):
         for stat in Path("/proc").glob("[0-9]*/comm"):
             with contextlib.suppress(OSError):
                 if stat.read_text().strip().startswith(command):
-                    roles[role] += _cpu_seconds(stat.parent.name)
+                    roles[role] += _cpu_seconds(stat.parent.name, with_reaped=True)
     own = os.times()
     roles["wrk"] = own.children_user + own.children_system
     return roles
