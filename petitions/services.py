@@ -47,7 +47,8 @@ def recipients_for(petition, state, abroad):
                 senators.append(recipient)
         elif recipient.kind == Recipient.Kind.PRESIDENT and petition.allow_president:
             presidents.append(recipient)
-    return senators + sorted(presidents, key=lambda r: r.pk)[:1]
+    # kept_active lists them by senate class, then id: the first President here is the first by id.
+    return senators + presidents[:1]
 
 
 def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_reason=""):
