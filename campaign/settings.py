@@ -386,6 +386,9 @@ IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 14)
 # A pending signature whose confirmation is not out this long after signing lost its reminder
 # (the broker was down); the sweeper sends it.
 CONFIRMATION_SWEEP_GRACE_SECONDS = env_int("CONFIRMATION_SWEEP_GRACE_SECONDS", 60)
+# After the mail server refused or failed, confirmations wait this long in the database; beat's
+# sweep (every minute) then sends them.
+CONFIRMATION_RETRY_SECONDS = env_int("CONFIRMATION_RETRY_SECONDS", 60)
 
 # The admin's locks: django-axes locks a username and address out after repeated failures, and
 # django-otp asks for a TOTP code from anyone with a device, from everyone with ADMIN_REQUIRE_2FA.

@@ -266,14 +266,14 @@ class SignatureAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def release_quarantined(self, request, queryset):
-        from .tasks import send_confirmation
+        from .tasks import remind_confirmations
 
         with transaction.atomic():
             ids = list(queryset.filter(status=Signature.Status.QUARANTINED).values_list("pk", flat=True))
             Signature.objects.filter(pk__in=ids, status=Signature.Status.QUARANTINED).update(
-                status=Signature.Status.PENDING, quarantine_reason=""
+                status=Signature.Status.PENDING, quarantine_reason="", confirmation_sent_at=None
             )
-            transaction.on_commit(lambda: [send_confirmation.delay(pk) for pk in ids], robust=True)
+            transaction.on_commit(remind_confirmations, robust=True)
         self.message_user(
             request,
             ngettext(

@@ -4,6 +4,7 @@ import hashlib
 import ipaddress
 import time
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -298,6 +299,23 @@ class Recipient(models.Model):
         return f"S{self.state}0{self.senate_class}"
 
 
+class SignatureQuerySet(models.QuerySet):
+    def confirmations_due(self, now=None):
+        """Pending signatures whose confirmation e-mail is still to be sent and that no worker holds now.
+
+        A worker holds a signature while its claim (`confirmation_lease_until`) lasts; after a
+        failure the same field says when to try again. Links older than CONFIRMATION_MAX_AGE_DAYS
+        would arrive expired, so they are not sent.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(confirmation_lease_until__isnull=True) | models.Q(confirmation_lease_until__lt=now),
+            status=Signature.Status.PENDING,
+            confirmation_sent_at__isnull=True,
+            created_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
+        )
+
+
 class Signature(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for e-mail confirmation")
@@ -338,10 +356,14 @@ class Signature(models.Model):
     quarantine_reason = models.CharField(_("why quarantined"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("signed"), auto_now_add=True, db_index=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
+    # Which worker is sending the confirmation, until when; after a failure, when to try again.
+    confirmation_lease_until = models.DateTimeField(_("confirmation claimed until"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     # The receipt is sent once; a confirmed signature without one is swept (tasks.sweep_confirmations).
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("signature")
@@ -362,6 +384,13 @@ class Signature(models.Model):
             # The dashboard counts confirmed signatures per state and per day without reading rows.
             models.Index(fields=["petition", "status", "state"], name="signature_state_count"),
             models.Index(fields=["petition", "status", "confirmed_at"], name="signature_day_count"),
+            # Workers look for confirmations to send several times a second in a surge: only the
+            # few signatures still waiting for theirs are in this index, not the million confirmed.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending", confirmation_sent_at__isnull=True),
+                name="signature_confirmation_due",
+            ),
         ]
 
     def __str__(self):

@@ -62,8 +62,9 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
     3. With a QUARANTINE_REASON (a rate limit, a bot trap, a blocked network) a new signature is
        kept quarantined, without a confirmation, for organizers to review; an existing one is left
        as it is. A clean attempt later takes a quarantined signature back to pending.
-    4. The confirmation e-mail is sent by a task once the transaction commits. If the broker is
-       down the signature is saved all the same, and `sweep_confirmations` sends it later.
+    4. The confirmation e-mail is due from then on, and a worker is reminded once the transaction
+       commits (`tasks.remind_confirmations`). If the broker is down the signature is saved all the
+       same, and `sweep_confirmations` sends it later.
     """
     fields = {
         name: data[name]
@@ -121,6 +122,8 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
                 for name, value in fields.items():
                     setattr(signature, name, value)
                 signature.status, signature.quarantine_reason = Signature.Status.PENDING, ""
+                # The new details get a new link, even if a worker is sending the old one now.
+                signature.confirmation_sent_at = signature.confirmation_lease_until = None
                 signature.save()
                 signature.recipients.set(chosen)
             else:
@@ -133,21 +136,21 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
 
 
 def _confirm_after_commit(signature):
-    from .tasks import send_confirmation
+    from .tasks import remind_confirmations
 
     if signature.status == Signature.Status.PENDING:
-        transaction.on_commit(lambda: send_confirmation.delay(signature.pk), robust=True)
+        transaction.on_commit(remind_confirmations, robust=True)
 
 
 def resend_confirmation(petition, email):
     """Send a new link to a pending signature of this address, if there is one; say nothing either way."""
-    from .tasks import send_confirmation
+    from .tasks import remind_confirmations
 
-    signature = Signature.objects.filter(
+    resent = Signature.objects.filter(
         petition=petition, email_normalized=normalize_email(email), status=Signature.Status.PENDING
-    ).first()
-    if signature:
-        transaction.on_commit(lambda: send_confirmation.delay(signature.pk), robust=True)
+    ).update(confirmation_sent_at=None, confirmation_lease_until=None)
+    if resent:
+        transaction.on_commit(remind_confirmations, robust=True)
 
 
 def make_token(signature, salt):

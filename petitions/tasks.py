@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
@@ -35,32 +36,114 @@ def _is_temporary(exc):
 # languages, the signer's address) took a quarter of the task's database CPU (bench/mail_cpu.py);
 # a test counts the task's queries, so a template that wants another field shows up there.
 _CONFIRMATION_FIELDS = (
-    "status", "confirmation_sent_at", "language", "email", "first_name",
+    "status", "language", "email", "first_name",
     "petition__slug", "petition__title_be", "petition__title_en",
 )  # fmt: skip
 
+# Confirmations one claim takes. Each takes a few milliseconds to render and send, so a batch is
+# done in well under a second and a worker that dies mid-batch leaves few for the lease to hold up.
+CONFIRMATION_BATCH_SIZE = 20
+# Batches one task sends before it hands over to a fresh message: a surge never keeps one message
+# unacknowledged for long (Redis hands those to another worker after its visibility timeout).
+_CONFIRMATION_BATCHES_PER_TASK = 50
+# How long a claim holds. A batch starts no e-mail after half of it, so a slow mail server (each
+# send may wait EMAIL_TIMEOUT) cannot make two workers send one signer's link.
+CONFIRMATION_LEASE_SECONDS = 300
+# After an error that is not the mail server's (a bug, an address the server refuses): the signature
+# is tried again this much later, not in a loop, and the error is logged each time.
+CONFIRMATION_FAILED_RETRY_SECONDS = 3600
 
-@shared_task(bind=True, acks_late=True, max_retries=10)
-def send_confirmation(self, signature_id, only_if_unsent=False):
-    """E-mail a pending signer the link that confirms their signature.
+# Set while a send_confirmations message waits for a worker: a signer who finds it set has nothing
+# to enqueue. It lapses on its own should that message be lost, and the sweeper covers the rest.
+CONFIRMATIONS_REMINDED_KEY = "petitions:confirmations-reminded"
+CONFIRMATIONS_REMINDED_SECONDS = 60
 
-    Quarantined signatures get nothing until organizers release them. ONLY_IF_UNSENT (from the
-    sweeper) skips a signature whose confirmation went out meanwhile, so a reminder that was only
-    slow, not lost, does not send the link twice.
+
+def remind_confirmations():
+    """Have a worker send the confirmations that are due, unless one has already been asked to.
+
+    Called when a transaction that made a confirmation due has committed. A message per signature
+    cost the web process a fifth of its CPU in a surge (Celery's publish), and the worker Celery's
+    own work per message (docs/benchmarks.md). One message covers every signature that becomes due
+    before a worker picks it up: the database says which they are, and a signer pays one Redis SET.
     """
-    signature = Signature.objects.select_related("petition").only(*_CONFIRMATION_FIELDS).filter(pk=signature_id).first()
-    if signature is None or signature.status != Signature.Status.PENDING:
-        return
-    if only_if_unsent and signature.confirmation_sent_at is not None:
-        return
+    if cache.add(CONFIRMATIONS_REMINDED_KEY, 1, CONFIRMATIONS_REMINDED_SECONDS):
+        send_confirmations.delay()
+
+
+@shared_task(acks_late=True)
+def send_confirmations():
+    """E-mail the link that confirms their signature to every pending signer still waiting for one.
+
+    The reminder is forgotten before the first look, so a signature committed after that look
+    reminds a worker again. Quarantined signatures get nothing until organizers release them.
+    """
+    cache.delete(CONFIRMATIONS_REMINDED_KEY)
+    for _batch in range(_CONFIRMATION_BATCHES_PER_TASK):
+        if not _send_confirmation_batch():
+            return
+    remind_confirmations()
+
+
+def _send_confirmation_batch():
+    """Claim up to CONFIRMATION_BATCH_SIZE due confirmations and send them; False when no more are due.
+
+    1. Claim them with one conditional UPDATE that sets a new lease end: only confirmations still
+       due move, so two workers cannot send one link. The lease end is the claim's token.
+    2. Send each over the worker's kept SMTP connection, in its signer's language.
+    3. Record the sent ones in one UPDATE, even when a later one failed. A temporary failure of the
+       mail server leaves the rest of the batch due again after CONFIRMATION_RETRY_SECONDS, when
+       the sweeper finds them: no retry waits in the broker. Any
+       other error holds that one signature back for CONFIRMATION_FAILED_RETRY_SECONDS and is
+       raised, so it is logged and seen.
+    """
+    now = timezone.now()
+    ids = list(
+        Signature.objects.confirmations_due(now).order_by("pk").values_list("pk", flat=True)[:CONFIRMATION_BATCH_SIZE]
+    )
+    if not ids:
+        return False
+    lease = now + timedelta(seconds=CONFIRMATION_LEASE_SECONDS)
+    if not Signature.objects.confirmations_due(now).filter(pk__in=ids).update(confirmation_lease_until=lease):
+        return True  # another worker claimed them first: look again
+    signatures = list(
+        Signature.objects.select_related("petition")
+        .only(*_CONFIRMATION_FIELDS)
+        .filter(pk__in=ids, confirmation_lease_until=lease)
+        .order_by("pk")
+    )
+    start_by = now + timedelta(seconds=CONFIRMATION_LEASE_SECONDS / 2)
+    sent = []
     try:
-        emails.send_to_signer(signature, "confirm")
-    except Exception as exc:
-        if not _is_temporary(exc):
-            raise
-        log.warning("confirmation for signature %s not sent yet: %s", signature_id, type(exc).__name__)
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
-    Signature.objects.filter(pk=signature_id).update(confirmation_sent_at=timezone.now())
+        for n, signature in enumerate(signatures):
+            if n and timezone.now() > start_by:
+                _release_confirmations(signatures[n:], lease, None)
+                break
+            try:
+                emails.send_to_signer(signature, "confirm")
+            except Exception as exc:
+                if _is_temporary(exc):
+                    log.warning("confirmations not sent yet, the mail server failed: %s", type(exc).__name__)
+                    _release_confirmations(signatures[n:], lease, settings.CONFIRMATION_RETRY_SECONDS)
+                    return False
+                _release_confirmations([signature], lease, CONFIRMATION_FAILED_RETRY_SECONDS)
+                _release_confirmations(signatures[n + 1 :], lease, None)
+                raise
+            sent.append(signature.pk)
+    finally:
+        # Only the claim's holder records: a signer who asked for a new link meanwhile gets it.
+        Signature.objects.filter(pk__in=sent, confirmation_lease_until=lease).update(
+            confirmation_sent_at=timezone.now(), confirmation_lease_until=None
+        )
+    return len(ids) == CONFIRMATION_BATCH_SIZE
+
+
+def _release_confirmations(signatures, lease, wait_seconds):
+    """Hand claimed, unsent confirmations back: due at once (WAIT_SECONDS None) or that much later."""
+    until = timezone.now() + timedelta(seconds=wait_seconds) if wait_seconds else None
+    Signature.objects.filter(pk__in=[s.pk for s in signatures], confirmation_lease_until=lease).update(
+        confirmation_lease_until=until
+    )
 
 
 @shared_task(bind=True, acks_late=True, max_retries=10)
@@ -269,19 +352,11 @@ def sweep_confirmations(limit=1000):
     )
     for pk in receipts:
         send_receipt.delay(pk)
-    ids = list(
-        Signature.objects.filter(
-            status=Signature.Status.PENDING,
-            confirmation_sent_at__isnull=True,
-            created_at__lt=now - grace,
-            created_at__gt=now - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS),
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in ids:
-        send_confirmation.delay(pk, only_if_unsent=True)
-    return len(ids) + len(receipts)
+    # Confirmations due for longer than the grace: their reminder was lost, or the mail server failed.
+    due = Signature.objects.confirmations_due(now).filter(created_at__lt=now - grace).count()
+    if due:
+        send_confirmations.delay()
+    return due + len(receipts)
 
 
 @shared_task

@@ -43,6 +43,17 @@ def _nothing_kept():
     forget_kept()
 
 
+@pytest.fixture(autouse=True)
+def _no_confirmations_reminded():
+    """Every test's first pending signature reminds a worker: the reminder an earlier test set in the
+    cache (Redis or files, outliving the test) would otherwise say one is already on its way."""
+    from django.core.cache import cache
+
+    from petitions.tasks import CONFIRMATIONS_REMINDED_KEY
+
+    cache.delete(CONFIRMATIONS_REMINDED_KEY)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

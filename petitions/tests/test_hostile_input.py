@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from petitions import services
 from petitions.models import Letter, Recipient, Signature
-from petitions.tasks import send_confirmation
+from petitions.tasks import send_confirmations
 
 from .conftest import sign_data
 
@@ -74,7 +74,7 @@ def test_the_sign_form_refuses_with_a_message_or_saves_whole_and_escaped(client,
     assert signature.status == Signature.Status.PENDING
     assert signature.letter_hash == petition.letter_hash() and signature.email_normalized
     assert signature.recipients.count() == 3, "saved whole, with its recipients"
-    send_confirmation(signature.pk)
+    send_confirmations()
     [message] = mail.outbox
     raw = message.message().as_string()
     headers = raw.split("\n\n", 1)[0]
@@ -99,7 +99,7 @@ def test_script_in_any_field_is_never_sent_or_shown_unescaped(client, petition, 
             assert not Signature.objects.exists()
             continue
         signature = Signature.objects.get()
-        send_confirmation(signature.pk)
+        send_confirmations()
         services.confirm_signature(signature, [r.pk for r in recipients])
         for page in (
             client.get(reverse("petitions:status", args=[services.status_token(signature)])),

@@ -8,7 +8,7 @@ from django.urls import resolve, reverse
 
 from petitions import services, updates
 from petitions.models import Signature, Update, UpdateDelivery
-from petitions.tasks import send_confirmation, send_receipt
+from petitions.tasks import send_confirmations, send_receipt
 
 from .campaign_data import signer
 from .conftest import sign_data
@@ -90,7 +90,7 @@ def test_a_confirmation_and_a_receipt_offer_no_one_click_since_their_link_withdr
     with django_capture_on_commit_callbacks(execute=False):
         assert Client().post(reverse("petitions:detail", args=[petition.slug]), sign_data()).status_code == 302
     signature = Signature.objects.get()
-    send_confirmation(signature.pk)
+    send_confirmations()
     with django_capture_on_commit_callbacks(execute=False):
         assert services.confirm_signature(signature)
     send_receipt(signature.pk)

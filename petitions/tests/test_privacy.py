@@ -18,7 +18,7 @@ from django.views.debug import SafeExceptionReporterFilter
 
 from petitions import abuse, services, views
 from petitions.models import Petition, Signature
-from petitions.tasks import purge_personal_data, send_confirmation, send_receipt
+from petitions.tasks import purge_personal_data, send_confirmations, send_receipt
 
 from .conftest import make_petition, sign_data
 
@@ -93,8 +93,8 @@ def test_confirmation_and_receipt_carry_the_withdraw_link_in_text_html_and_heade
     # A signed link carries the second it was made: the clock stands still, so the e-mails' links and
     # the one made here to compare are the same text.
     with time_machine.travel(time.time(), tick=False):
-        Signature.objects.filter(pk=confirmed.pk).update(status=Signature.Status.PENDING)
-        send_confirmation(confirmed.pk)
+        Signature.objects.filter(pk=confirmed.pk).update(status=Signature.Status.PENDING, confirmation_sent_at=None)
+        send_confirmations()
         Signature.objects.filter(pk=confirmed.pk).update(status=Signature.Status.CONFIRMED)
         send_receipt(confirmed.pk)
         withdraw = services.signer_links(confirmed)["withdraw_url"]
@@ -124,7 +124,7 @@ def test_signing_and_confirming_log_no_name_address_or_ip(client, petition, reci
     client.post(reverse("petitions:detail", args=[petition.slug]), refused, REMOTE_ADDR=SIGNER_IP)
     client.post(reverse("petitions:detail", args=[petition.slug]), sign_data(**SIGNER), REMOTE_ADDR=SIGNER_IP)
     signature = Signature.objects.get()
-    send_confirmation(signature.pk)
+    send_confirmations()
     link = reverse("petitions:confirm", args=[services.confirmation_token(signature)])
     client.post(link, {"recipients": [str(r.pk) for r in recipients]}, REMOTE_ADDR=SIGNER_IP)
     send_receipt(signature.pk)

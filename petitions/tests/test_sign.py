@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from petitions import services
 from petitions.models import Petition, Recipient, Signature
@@ -335,7 +335,8 @@ def test_a_valid_signature_is_saved_pending_and_a_confirmation_is_enqueued_on_co
     assert len(callbacks) == 1
     assert queued_tasks() == []
     callbacks[0]()
-    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))]
+    assert queued_tasks() == [("petitions.tasks.send_confirmations", ())]
+    assert list(Signature.objects.confirmations_due()) == [signature]
 
 
 def test_only_the_signers_own_senators_receive_the_letter(client, petition, recipients):
@@ -371,6 +372,7 @@ def test_signing_again_with_the_same_email_refreshes_the_pending_signature(
     with django_capture_on_commit_callbacks(execute=True):
         first = _sign(client, petition, "en", email="Ada.Lovelace@gmail.com")
     original = Signature.objects.get()
+    Signature.objects.update(confirmation_sent_at=timezone.now())  # the first link went out
 
     with django_capture_on_commit_callbacks(execute=True):
         again = _sign(
@@ -384,7 +386,9 @@ def test_signing_again_with_the_same_email_refreshes_the_pending_signature(
     assert signature.status == Signature.Status.PENDING
     assert (signature.first_name, signature.language) == ("Augusta", "be")
     assert list(signature.recipients.all()) == [recipients[2]]
-    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))] * 2
+    # One reminder for both: no worker has looked since the first. The new details get a new link.
+    assert queued_tasks() == [("petitions.tasks.send_confirmations", ())]
+    assert list(Signature.objects.confirmations_due()) == [signature]
 
 
 def test_signing_again_answers_exactly_as_a_first_signature_does(client, petition, recipients):
@@ -487,11 +491,13 @@ def test_a_new_link_is_sent_for_a_pending_signature_only(
     with django_capture_on_commit_callbacks(execute=False):
         _sign(client, petition, "en", email="ada.lovelace@gmail.com")
     signature = Signature.objects.get()
+    Signature.objects.update(confirmation_sent_at=timezone.now())  # the first link went out
     purge_broker()
 
     with django_capture_on_commit_callbacks(execute=True):
         pending = _resend(client, petition, "AdaLovelace@gmail.com")
-    assert queued_tasks() == [("petitions.tasks.send_confirmation", (signature.pk,))]
+    assert queued_tasks() == [("petitions.tasks.send_confirmations", ())]
+    assert list(Signature.objects.confirmations_due()) == [signature]
 
     with django_capture_on_commit_callbacks(execute=True):
         unknown = _resend(client, petition, "nobody@example.org")

@@ -6,13 +6,12 @@ import smtplib
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.exceptions import Retry
 
-from petitions import smtp
+from petitions import smtp, tasks
 from petitions.models import Letter, Signature
-from petitions.tasks import deliver_letter, send_confirmation
+from petitions.tasks import deliver_letter, send_confirmations
 
-from .conftest import make_senator, purge_broker, run_as_a_worker, wait_until
+from .conftest import make_senator, purge_broker, wait_until
 from .letters import confirmed_signature
 from .queues import queued_tasks
 
@@ -44,8 +43,7 @@ def _restart(smtp_server, **kwargs):
 
 def test_several_confirmations_go_out_over_one_smtp_connection(petition, smtp_server, sessions):
     signatures = [_pending(petition, language) for language in ("en", "be", "en", "be")]
-    for signature in signatures:
-        send_confirmation(signature.pk)
+    send_confirmations()
 
     assert [_sent(signature) for signature in signatures] == [True] * 4
     assert sorted(str(message["To"]) for message in smtp_server.messages) == sorted(s.email for s in signatures)
@@ -55,9 +53,11 @@ def test_several_confirmations_go_out_over_one_smtp_connection(petition, smtp_se
 def test_confirmations_and_letters_share_the_worker_processs_connection(petition, smtp_server, sessions):
     senator = make_senator(channel="email", channel_settings={"address": "intake@ernst.test"})
     letter = confirmed_signature(petition, [senator]).letters.get()
-    send_confirmation(_pending(petition).pk)
+    _pending(petition)
+    send_confirmations()
     deliver_letter(letter.pk)
-    send_confirmation(_pending(petition).pk)
+    _pending(petition)
+    send_confirmations()
 
     assert Letter.objects.get(pk=letter.pk).status == Letter.Status.DELIVERED
     assert len(sessions) == 3 and len(set(sessions)) == 1
@@ -66,12 +66,13 @@ def test_confirmations_and_letters_share_the_worker_processs_connection(petition
 def test_a_server_that_drops_the_idle_connection_costs_no_confirmation(petition, smtp_server, sessions):
     # The server closes a connection idle for half a second, as a real one does after its timeout.
     _restart(smtp_server, timeout=0.5)
-    first, second = _pending(petition), _pending(petition)
-    send_confirmation(first.pk)
+    first = _pending(petition)
+    send_confirmations()
     kept_socket = smtp.kept.connection.connection.sock
     wait_until(lambda: select.select([kept_socket], [], [], 0)[0], 10, message="the server to drop the connection")
 
-    send_confirmation(second.pk)
+    second = _pending(petition)
+    send_confirmations()
 
     assert _sent(first) and _sent(second)
     assert len(smtp_server.messages) == 2
@@ -91,55 +92,67 @@ def test_a_server_that_answers_421_on_the_idle_connection_costs_no_confirmation(
 
     smtp_server.handler.handle_MAIL = TimingOut().handle_MAIL
     _restart(smtp_server)
-    first, second = _pending(petition), _pending(petition)
-
-    send_confirmation(first.pk)
-    send_confirmation(second.pk)
+    first = _pending(petition)
+    send_confirmations()
+    second = _pending(petition)
+    send_confirmations()
 
     assert _sent(first) and _sent(second)
     assert len(set(sessions)) == 2
 
 
-def test_a_temporary_refusal_on_the_kept_connection_is_retried_not_resent_at_once(petition, smtp_server, sessions):
-    first, second = _pending(petition), _pending(petition)
-    send_confirmation(first.pk)
+def test_a_temporary_refusal_on_the_kept_connection_is_retried_later_not_resent_at_once(
+    petition, smtp_server, sessions
+):
+    first = _pending(petition)
+    send_confirmations()
+    second = _pending(petition)
     purge_broker()
     smtp_server.refuse("451 4.3.0 Try again later")
 
-    with pytest.raises(Retry):
-        run_as_a_worker(send_confirmation, second.pk)
+    send_confirmations()
 
     assert not _sent(second)
     assert len(smtp_server.messages) == 1
-    assert queued_tasks("mail") == [("petitions.tasks.send_confirmation", (second.pk,))]
+    assert not Signature.objects.confirmations_due().exists()  # it waits a minute, in the database
+    assert queued_tasks("mail") == []
     assert smtp.kept.connection is None  # Closed after the error: the next message starts afresh.
     smtp_server.accept()
-    send_confirmation(second.pk)
-    assert _sent(second) and len(set(sessions)) == 2
+    Signature.objects.filter(pk=second.pk).update(confirmation_lease_until=None)  # that minute has passed
+    send_confirmations()
+    assert _sent(first) and _sent(second) and len(set(sessions)) == 2
 
 
-def test_a_permanent_refusal_on_the_kept_connection_fails_without_a_retry(petition, smtp_server, sessions):
-    first, second = _pending(petition), _pending(petition)
-    send_confirmation(first.pk)
+def test_a_permanent_refusal_on_the_kept_connection_is_raised_without_a_retry(petition, smtp_server, sessions):
+    _pending(petition)
+    send_confirmations()
+    second = _pending(petition)
     purge_broker()
     smtp_server.refuse("554 5.7.1 Rejected")
 
     with pytest.raises(smtplib.SMTPDataError):
-        run_as_a_worker(send_confirmation, second.pk)
+        send_confirmations()
 
     assert queued_tasks("mail") == []
     assert not _sent(second)
     assert len(smtp_server.messages) == 1
+    second.refresh_from_db()
+    assert second.confirmation_lease_until is not None
+    assert not Signature.objects.confirmations_due().exists()
+    assert tasks.CONFIRMATION_FAILED_RETRY_SECONDS >= 3600
 
 
 def test_a_new_server_in_the_settings_gets_a_new_connection(petition, smtp_server, sessions, settings):
-    send_confirmation(_pending(petition).pk)
+    _pending(petition)
+    send_confirmations()
     old = smtp.kept.connection
     settings.EMAIL_PORT = smtp_server.port  # Same values: the connection is kept.
-    send_confirmation(_pending(petition).pk)
+    _pending(petition)
+    send_confirmations()
     assert smtp.kept.connection is old
 
     settings.EMAIL_HOST = "localhost"  # Another server (the same one under another name): a new connection.
-    send_confirmation(_pending(petition).pk)
+    _pending(petition)
+    send_confirmations()
     assert smtp.kept.connection is not old
     assert len(smtp_server.messages) == 3 and len(set(sessions)) == 2

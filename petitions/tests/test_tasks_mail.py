@@ -1,31 +1,32 @@
-"""The confirmation e-mail, sent by its task to a real SMTP server on loopback."""
+"""The confirmation e-mails, sent in batches by their task to a real SMTP server on loopback."""
 
 import re
 import smtplib
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from celery.exceptions import Retry
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from petitions import tasks
 from petitions.models import Signature
-from petitions.tasks import send_confirmation
+from petitions.tasks import send_confirmations, sweep_confirmations
 
 from .catalogue import in_language
-from .conftest import make_petition, purge_broker, run_as_a_worker, sign_data
+from .conftest import make_petition, purge_broker, sign_data
 from .queues import queued_tasks
 
 pytestmark = pytest.mark.django_db
 
 
-def _pending(client, petition, capture, language="en", **overrides):
+def _pending(client, petition, capture, language="en", execute=False, **overrides):
     with translation.override(language):
         url = reverse("petitions:detail", args=[petition.slug])
-    with capture(execute=False):
+    with capture(execute=execute):
         assert client.post(url, sign_data(**overrides)).status_code == 302
-    return Signature.objects.get()
+    return Signature.objects.get(email_normalized=overrides.get("email", "ada@example.org").lower())
 
 
 def _parts(message):
@@ -42,7 +43,7 @@ def test_the_confirmation_is_sent_in_the_signers_language_as_text_and_html(
 ):
     signature = _pending(client, petition, django_capture_on_commit_callbacks, language)
 
-    send_confirmation(signature.pk)
+    send_confirmations()
 
     [message] = smtp_server.messages
     assert message["To"] == "ada@example.org"
@@ -55,6 +56,7 @@ def test_the_confirmation_is_sent_in_the_signers_language_as_text_and_html(
     assert title in text
     signature.refresh_from_db()
     assert signature.confirmation_sent_at is not None
+    assert signature.confirmation_lease_until is None
     expected_subject = in_language(language, "Confirm your signature: %(title)s") % {"title": title}
     assert str(message["Subject"]).strip() == expected_subject
 
@@ -62,8 +64,8 @@ def test_the_confirmation_is_sent_in_the_signers_language_as_text_and_html(
 def test_the_link_in_the_email_opens_the_button_and_confirms(
     client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
 ):
-    signature = _pending(client, petition, django_capture_on_commit_callbacks, "be")
-    send_confirmation(signature.pk)
+    _pending(client, petition, django_capture_on_commit_callbacks, "be")
+    send_confirmations()
     path = urlsplit(_confirm_link(_parts(smtp_server.messages[0])[0], "be")).path
 
     assert client.get(path).status_code == 200
@@ -72,6 +74,25 @@ def test_the_link_in_the_email_opens_the_button_and_confirms(
         response = client.post(path, {"recipients": [str(r.pk) for r in recipients]})
     assert response.status_code == 302
     assert Signature.objects.get().status == Signature.Status.CONFIRMED
+
+
+def test_one_task_sends_every_waiting_confirmation_once_each_in_its_signers_language(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
+):
+    count = 2 * tasks.CONFIRMATION_BATCH_SIZE + 3
+    for n in range(count):
+        _pending(client, petition, django_capture_on_commit_callbacks, ("be", "en")[n % 2], email=f"s{n}@example.org")
+
+    send_confirmations()
+    send_confirmations()  # a second reminder finds nothing left to send
+
+    messages = smtp_server.messages
+    assert sorted(m["To"] for m in messages) == sorted(f"s{n}@example.org" for n in range(count))
+    for message in messages:
+        n = int(message["To"][1:].split("@")[0])
+        assert f'<html lang="{("be", "en")[n % 2]}">' in _parts(message)[1]
+    assert not Signature.objects.filter(confirmation_sent_at__isnull=True).exists()
+    assert not Signature.objects.confirmations_due().exists()
 
 
 @pytest.mark.parametrize(
@@ -83,44 +104,73 @@ def test_nothing_is_sent_for_a_signature_that_is_no_longer_pending(
     signature = _pending(client, petition, django_capture_on_commit_callbacks)
     Signature.objects.filter(pk=signature.pk).update(status=status)
 
-    send_confirmation(signature.pk)
+    send_confirmations()
 
     assert smtp_server.messages == []
     assert Signature.objects.get().confirmation_sent_at is None
 
 
-def test_nothing_is_sent_for_a_signature_that_is_gone(smtp_server, db):
-    send_confirmation(987654)
-    assert smtp_server.messages == []
-
-
-def test_a_temporary_smtp_refusal_is_retried_and_a_later_run_sends_it(
+def test_a_confirmation_another_worker_holds_is_left_to_it_until_its_claim_lapses(
     client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
 ):
     signature = _pending(client, petition, django_capture_on_commit_callbacks)
+    held = timezone.now() + timedelta(seconds=tasks.CONFIRMATION_LEASE_SECONDS)
+    Signature.objects.filter(pk=signature.pk).update(confirmation_lease_until=held)
+
+    send_confirmations()
+    assert smtp_server.messages == []
+
+    # That worker died: once its claim has lapsed, the next reminder sends the link.
+    Signature.objects.filter(pk=signature.pk).update(confirmation_lease_until=timezone.now() - timedelta(seconds=1))
+    send_confirmations()
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_link_too_old_to_work_is_not_sent(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
+):
+    signature = _pending(client, petition, django_capture_on_commit_callbacks)
+    Signature.objects.filter(pk=signature.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS, seconds=1)
+    )
+    send_confirmations()
+    assert smtp_server.messages == []
+
+
+def test_a_temporary_smtp_refusal_waits_in_the_database_and_the_sweeper_sends_it_later(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, settings
+):
+    settings.CONFIRMATION_SWEEP_GRACE_SECONDS = 0
+    first = _pending(client, petition, django_capture_on_commit_callbacks, email="first@example.org")
+    second = _pending(client, petition, django_capture_on_commit_callbacks, email="second@example.org")
     purge_broker()
     smtp_server.refuse("451 4.3.0 Try again later")
 
-    with pytest.raises(Retry):
-        run_as_a_worker(send_confirmation, signature.pk)
+    send_confirmations()
 
+    # No retry waits in the broker: both signatures wait in the database, for about a minute.
+    assert queued_tasks("mail") == []
     assert smtp_server.messages == []
-    assert Signature.objects.get().confirmation_sent_at is None
-    assert queued_tasks("mail") == [("petitions.tasks.send_confirmation", (signature.pk,))]
-
-    # Run eagerly, every retry happens at once and each is refused: it ends failed, nothing sent.
-    result = send_confirmation.apply(args=[signature.pk], retries=send_confirmation.max_retries)
-    assert result.state == "FAILURE"
-    assert isinstance(result.result, smtplib.SMTPDataError)
-    assert Signature.objects.get().confirmation_sent_at is None
-
+    for signature in Signature.objects.filter(pk__in=[first.pk, second.pk]):
+        assert signature.confirmation_sent_at is None
+        wait = signature.confirmation_lease_until - timezone.now()
+        assert (
+            timedelta(seconds=settings.CONFIRMATION_RETRY_SECONDS - 5)
+            < wait
+            <= timedelta(seconds=settings.CONFIRMATION_RETRY_SECONDS)
+        )
     smtp_server.accept()
-    assert send_confirmation.apply(args=[signature.pk]).state == "SUCCESS"
-    assert len(smtp_server.messages) == 1
-    assert Signature.objects.get().confirmation_sent_at is not None
+    assert sweep_confirmations() == 0  # not due yet: the mail server is not asked again at once
+    assert queued_tasks("mail") == []
+
+    Signature.objects.update(confirmation_lease_until=timezone.now() - timedelta(seconds=1))
+    assert sweep_confirmations() == 2
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+    send_confirmations()
+    assert sorted(m["To"] for m in smtp_server.messages) == ["first@example.org", "second@example.org"]
 
 
-def test_a_permanent_smtp_refusal_is_not_retried(
+def test_a_permanent_smtp_refusal_is_raised_and_that_signature_is_not_tried_again_soon(
     client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
 ):
     signature = _pending(client, petition, django_capture_on_commit_callbacks)
@@ -128,18 +178,41 @@ def test_a_permanent_smtp_refusal_is_not_retried(
     smtp_server.refuse("554 5.7.1 Rejected")
 
     with pytest.raises(smtplib.SMTPDataError):
-        run_as_a_worker(send_confirmation, signature.pk)
+        send_confirmations()
 
     assert queued_tasks("mail") == []
-    assert Signature.objects.get().confirmation_sent_at is None
+    signature.refresh_from_db()
+    assert signature.confirmation_sent_at is None
+    assert signature.confirmation_lease_until > timezone.now() + timedelta(
+        seconds=tasks.CONFIRMATION_FAILED_RETRY_SECONDS - 60
+    )
+    smtp_server.accept()
+    send_confirmations()
+    assert smtp_server.messages == []
+
+
+def test_signers_remind_a_worker_once_until_it_starts_looking(
+    client, petition, recipients, django_capture_on_commit_callbacks, smtp_server
+):
+    purge_broker()
+    _pending(client, petition, django_capture_on_commit_callbacks, execute=True, email="one@example.org")
+    _pending(client, petition, django_capture_on_commit_callbacks, execute=True, email="two@example.org")
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+
+    send_confirmations()
+    assert len(smtp_server.messages) == 2
+
+    # The worker forgot the reminder before it looked: the next signer reminds it again.
+    _pending(client, petition, django_capture_on_commit_callbacks, execute=True, email="three@example.org")
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
 
 
 def test_html_in_a_name_is_escaped_in_the_html_part_and_kept_in_the_text(
     client, petition, recipients, smtp_server, django_capture_on_commit_callbacks
 ):
-    signature = _pending(client, petition, django_capture_on_commit_callbacks, first_name="<b>Ada</b> & Co")
+    _pending(client, petition, django_capture_on_commit_callbacks, first_name="<b>Ada</b> & Co")
 
-    send_confirmation(signature.pk)
+    send_confirmations()
 
     text, html = _parts(smtp_server.messages[0])
     assert "<b>Ada</b>" not in html
@@ -151,8 +224,28 @@ def test_the_subject_shows_the_title_as_written_not_html_escaped(
     client, recipients, smtp_server, django_capture_on_commit_callbacks
 ):
     petition = make_petition(title_en='Free Belarus\'s "prisoners" & journalists')
-    signature = _pending(client, petition, django_capture_on_commit_callbacks)
+    _pending(client, petition, django_capture_on_commit_callbacks)
 
-    send_confirmation(signature.pk)
+    send_confirmations()
 
     assert str(smtp_server.messages[0]["Subject"]).endswith('Free Belarus\'s "prisoners" & journalists')
+
+
+def test_a_signer_who_commits_while_a_worker_sends_reminds_it_again(
+    client, petition, recipients, django_capture_on_commit_callbacks, smtp_server
+):
+    purge_broker()
+    _pending(client, petition, django_capture_on_commit_callbacks, execute=True, email="one@example.org")
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+    handle_data = smtp_server.handler.handle_DATA
+
+    async def another_signer_commits_meanwhile(server, session, envelope):
+        # Past the worker's look for due signatures: only a new reminder gets this one sent.
+        tasks.remind_confirmations()
+        return await handle_data(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = another_signer_commits_meanwhile
+    send_confirmations()
+
+    assert len(smtp_server.messages) == 1
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
