@@ -58,8 +58,12 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     assert phases["alone"]["signatures_per_s"] > 0 and phases["alone"]["errors"] == 0, phases["alone"]
     assert "celery_mail" not in {role for role, ms in phases["alone"]["cpu_ms_per_signature"].items() if ms}
     assert phases["paced"]["confirmation"]["emails"] > 0 and phases["paced"]["confirmation"]["missing"] == 0
+    # The confirmations the signing phases left (in the database) were sent or set aside before delivery...
+    assert phases["drain"]["backlog"] > 0 and phases["drain"]["seconds"] > 0, phases["drain"]
     for channel in ("email", "cwc"):
         assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
+        # ...so each channel's arrivals are its letters, none of them a signer's e-mail.
+        assert phases[channel]["arrived"] == phases[channel]["letters"], phases[channel]
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
     # The workers ran at compose.yaml's lower CPU weight: the kernel's own answer is recorded.
     weights = result["settings"]["celery_worker_cpu_weight"]
