@@ -128,22 +128,29 @@ class SendTimer:
         EmailBackend.send_messages = timed
 
 
-def measure(label, run, ids, timer, server_pid):
-    for pk in ids[:10]:  # Warm-up: imports, template compilation, the first connection.
-        run(pk)
-    ids = ids[10:]
+def measure(label, work, count, timer, server_pid):
+    """Time WORK(), which sends COUNT messages after the caller's warm-up, and print CPU per message."""
     timer.cpu = 0.0
     server_before = _ticks(server_pid)
     started = time.process_time()
-    for pk in ids:
-        run(pk)
-    total = (time.process_time() - started) / len(ids) * 1000
-    send = timer.cpu / len(ids) * 1000
-    server = (_ticks(server_pid) - server_before) / os.sysconf("SC_CLK_TCK") / len(ids) * 1000
+    work()
+    total = (time.process_time() - started) / count * 1000
+    send = timer.cpu / count * 1000
+    server = (_ticks(server_pid) - server_before) / os.sysconf("SC_CLK_TCK") / count * 1000
     print(
         f"{label:<28} {total:6.2f} ms CPU per message, of it in the SMTP send {send:5.2f} ms;"
-        f" the SMTP stand-in {server:5.2f} ms ({len(ids)} messages)"
+        f" the SMTP stand-in {server:5.2f} ms ({count} messages)"
     )
+
+
+def measure_letters(ids, timer, server_pid):
+    """CPU per e-mail letter of deliver_letter, one task per letter."""
+    from petitions.tasks import deliver_letter
+
+    for pk in ids[:10]:  # Warm-up: imports, template compilation, the first connection.
+        deliver_letter(pk)
+    ids = ids[10:]
+    measure("e-mail letter deliver_letter", lambda: [deliver_letter(pk) for pk in ids], len(ids), timer, server_pid)
 
 
 def hold_confirmations(ids, held=True):
@@ -166,17 +173,7 @@ def measure_confirmations(ids, timer, server_pid):
     send_confirmations()  # Warm-up: imports, template compilation, the first connection.
     ids = ids[10:]
     hold_confirmations(ids, held=False)
-    timer.cpu = 0.0
-    server_before = _ticks(server_pid)
-    started = time.process_time()
-    send_confirmations()
-    total = (time.process_time() - started) / len(ids) * 1000
-    send = timer.cpu / len(ids) * 1000
-    server = (_ticks(server_pid) - server_before) / os.sysconf("SC_CLK_TCK") / len(ids) * 1000
-    print(
-        f"{'confirmations, in batches':<28} {total:6.2f} ms CPU per message, of it in the SMTP send {send:5.2f} ms;"
-        f" the SMTP stand-in {server:5.2f} ms ({len(ids)} messages)"
-    )
+    measure("confirmations, in batches", send_confirmations, len(ids), timer, server_pid)
 
 
 def profile(work):
@@ -342,7 +339,7 @@ def main():
             profile(lambda: [deliver_letter(pk) for pk in letters[10:]])
             return
         measure_confirmations(confirmations, timer, stand_ins.pid)
-        measure("e-mail letter deliver_letter", deliver_letter, letters, timer, stand_ins.pid)
+        measure_letters(letters, timer, stand_ins.pid)
         if args.batch:
             measure_batches(make_data(args.count, "b")[1], args.batch, timer, stand_ins.pid)
         if args.worker:
