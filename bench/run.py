@@ -674,7 +674,25 @@ def machine():
         "memory_mb": int(memory.group(1)) // 1024 if memory else None,
         "kernel": platform.release(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "reference_ms_at_start": reference_ms(),
     }
+
+
+def reference_ms():
+    """Milliseconds a fixed piece of pure-Python work takes on one idle core: the VM's speed of the moment.
+
+    This VM's speed drifts by up to half between runs of the same code a few minutes apart (every
+    process slows alike, PostgreSQL and the SMTP stand-in included), so each result says how fast
+    the machine was at its start and end: compare runs only where these agree.
+    """
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def versions(stack):
@@ -909,6 +927,7 @@ def main():
         stack.stop()
 
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["machine"]["reference_ms_at_end"] = reference_ms()
     results["finished_at"] = datetime.now(UTC).isoformat()
     text, verdicts = table(results)
     results["verdicts"] = verdicts
