@@ -64,6 +64,13 @@ def main(paths):
         print(f"| {label} | {median:g} | {min(values):g} | {max(values):g} | {goal} | {met} |")
     loads = [r["machine"]["load_average_at_start"][0] for r in results]
     print(f"\nLoad average (1 min) at the start of each run: {', '.join(str(x) for x in loads)}.")
+    speeds = [
+        f"{r['machine']['reference_ms_at_start']} / {r['machine'].get('reference_ms_at_end')}"
+        for r in results
+        if "reference_ms_at_start" in r["machine"]
+    ]
+    if speeds:
+        print(f"Reference work (run.reference_ms) at the start / end of each run, ms: {', '.join(speeds)}.")
 
 
 if __name__ == "__main__":
