@@ -933,7 +933,9 @@ def main():
     results["verdicts"] = verdicts
     header = (
         f"Campaign benchmark ({mode}) on {results['machine']['cpu_model']}, {results['machine']['cores']} cores; "
-        f"load average at start {results['machine']['load_average_at_start'][0]}"
+        f"load average at start {results['machine']['load_average_at_start'][0]}; "
+        f"reference work {results['machine']['reference_ms_at_start']} ms at start, "
+        f"{results['machine']['reference_ms_at_end']} at end"
     )
     print()
     print(header)
