@@ -13,6 +13,11 @@ it as JSON under bench/results/. Everything binds 127.0.0.1 and stops by itself.
 Besides issue 7's measures it signs flat out once more with the mail worker stopped ("mail
 elsewhere"): what this host takes when the mail worker runs on a host of its own, the capacity
 plan's first step. The confirmations queue meanwhile and go out in the drain that follows.
+
+gunicorn runs in a control group of its own, as a service manager would start it, and the mail
+worker reads its CPU pressure (WEB_CPU_PRESSURE_FILE): confirmations wait while the web is short
+of CPU. Where no group can be made (no cgroup v2, not root) they never wait, and the JSON says so.
+`--set WEB_CPU_PRESSURE_FILE=` runs without it.
 """
 
 import argparse
@@ -154,6 +159,7 @@ class Stack:
         self.smtp_port = free_port()
         self.cwc_port = free_port()
         self.processes = {}
+        self.web_cgroup = None
         # A clean environment, so that settings exported in the shell (or by the test settings) do not leak in.
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
         self.env = {name: os.environ[name] for name in keep if name in os.environ}
@@ -205,14 +211,18 @@ class Stack:
         self.manage("import_legislators", str(LEGISLATORS))
         self.manage("load_demo")
 
-    def start(self, name, command):
+    def start(self, name, command, cgroup=None):
+        """Start NAME in a session of its own and, when CGROUP is given, in that control group from its
+        first instruction: every process it forks (gunicorn's workers, their replacements) is in it too."""
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.processes[name] = (
-            subprocess.Popen(
-                command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            ),
-            log,
-        )
+
+        def enter_cgroup():
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
+        options = {"stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
+        if cgroup:
+            options["preexec_fn"] = enter_cgroup
+        self.processes[name] = (subprocess.Popen(command, cwd=BASE_DIR, env=self.env, **options), log)
 
     @contextlib.contextmanager
     def paused(self, name):
@@ -249,7 +259,11 @@ class Stack:
     def start_all(self):
         self.start("stand_ins", [sys.executable, str(BENCH_DIR / "stand_ins.py"), str(self.smtp_port),
                                  str(self.cwc_port), str(self.logs)])  # fmt: skip
-        self.start("gunicorn", [str(BASE_DIR / "bin" / "entrypoint"), "web"])
+        if "WEB_CPU_PRESSURE_FILE" not in self.env:
+            self.web_cgroup = make_web_cgroup()
+            if self.web_cgroup:
+                self.env["WEB_CPU_PRESSURE_FILE"] = str(self.web_cgroup / "cpu.pressure")
+        self.start("gunicorn", [str(BASE_DIR / "bin" / "entrypoint"), "web"], cgroup=self.web_cgroup)
         self.start("celery_mail", [str(BASE_DIR / "bin" / "entrypoint"), "worker", "mail"])
         self.start("celery_letters", [str(BASE_DIR / "bin" / "entrypoint"), "worker", "letters"])
         wait_until(lambda: "stand-ins ready" in self.log_text("stand_ins"), 30, "the stand-ins")
@@ -300,6 +314,37 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
             log.close()
+        if self.web_cgroup:
+            with contextlib.suppress(OSError):  # a straggler still in it: the next run reuses the group
+                self.web_cgroup.rmdir()
+
+    def web_cpu_stall_us(self):
+        """Microseconds so far in which some of the web's work waited for a CPU (PSI "some total"), or None."""
+        if not self.web_cgroup:
+            return None
+        line = (self.web_cgroup / "cpu.pressure").read_text().splitlines()[0]
+        return int(line.rsplit("total=", 1)[1])
+
+
+def make_web_cgroup():
+    """A control group for gunicorn alone, as systemd or Docker gives a service one; None where none can be made.
+
+    Under cgroup v2 (or v1's "unified" hierarchy beside it) each group has a `cpu.pressure` file: how
+    long some of its processes waited for a CPU. On this VM the v2 hierarchy has no controllers, so
+    the group changes no scheduling: it only measures.
+    """
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _source, mount, kind, *_rest = line.split()
+        if kind != "cgroup2":
+            continue
+        group = Path(mount) / "campaign-bench-web"
+        try:
+            group.mkdir(exist_ok=True)
+        except OSError:
+            continue
+        if (group / "cpu.pressure").exists():
+            return group
+    return None
 
 
 # --- Memory -------------------------------------------------------------------------------------
@@ -473,6 +518,7 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
 
     before = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
     cpu_before = cpu_by_role(stack)
+    stall_before = stack.web_cpu_stall_us()
     started, samples, socket_errors = run_wrk(
         stack, name, "sign", SIGN_PATH, warmup + seconds, config["connections"], rate=rate, min_age=min_age,
         phase=phase, form_path=FORM_PATH,
@@ -481,6 +527,7 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
     form = summarize(samples, "form", window, seconds)
     post = summarize(samples, "post", window, seconds, ok=(302, 302))
     cpu_after = cpu_by_role(stack)
+    stall_after = stack.web_cpu_stall_us()
     after = dict(Signature.objects.values_list("status").annotate(n=Count("pk")))
     quarantined = after.get("quarantined", 0) - before.get("quarantined", 0)
     posted = sum(1 for s in samples if s[0] == "post" and s[3] == 302)
@@ -498,6 +545,11 @@ def sign_phase(stack, name, config, seconds, warmup, rate, phase, min_age):
         "window": [window, window + seconds],
         "posted": posted,
         "cpu_ms_per_signature": cpu_ms if posted else None,
+        # The share of the phase (warm-up in) in which some of the web's work waited for a CPU: what
+        # the mail worker reads, as a ten-second average, to decide whether confirmations wait.
+        "web_cpu_pressure_pct": (
+            round((stall_after - stall_before) / (time.time() - started) / 1e4, 1) if stall_before is not None else None
+        ),
     }
 
 
@@ -737,6 +789,10 @@ def settings_used(stack, config):
         "gunicorn_max_requests": gunicorn_conf.max_requests,
         "celery_concurrency_per_worker": int(stack.env.get("WORKER_CONCURRENCY") or 3 * os.cpu_count()),
         "celery_worker_cpu_weight": stack.worker_weight,
+        # Confirmations wait while the web's "some avg10" is at least the limit; no file: never.
+        "web_cpu_pressure_file": stack.env.get("WEB_CPU_PRESSURE_FILE", ""),
+        "web_cpu_pressure_limit": settings.WEB_CPU_PRESSURE_LIMIT,
+        "confirmation_max_hold_seconds": settings.CONFIRMATION_MAX_HOLD_SECONDS,
         "db_conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
         "sign_min_seconds": settings.SIGN_MIN_SECONDS,
         "sign_rates_per_ip": settings.SIGN_RATES_PER_IP,
@@ -790,11 +846,13 @@ def table(results):
          "sign_p99_ms", r["sign"]["p99_ms"]),
         ("signing", "errors (HTTP, socket, quarantined)", r["sign"]["errors"], "sign_errors"),
         ("signing: CPU", "ms per signature, by process", _cpu_line(r["sign"].get("cpu_ms_per_signature")), None),
+        ("signing: web CPU pressure", "% of the phase", r["sign"].get("web_cpu_pressure_pct"), None),
         ("signing, mail elsewhere", "signatures/s", r["alone"]["signatures_per_s"], None),
         ("signing, mail elsewhere", "POST p50/p95/p99 ms",
          f"{r['alone']['post']['p50_ms']}/{r['alone']['post']['p95_ms']}/{r['alone']['post']['p99_ms']}", None),
         ("signing, mail elsewhere", "CPU ms per signature", _cpu_line(r["alone"].get("cpu_ms_per_signature")), None),
         ("signing paced", "signatures/s", r["paced"]["signatures_per_s"], None),
+        ("signing paced: web CPU pressure", "% of the phase", r["paced"].get("web_cpu_pressure_pct"), None),
         ("confirmation e-mail", "p50/p95 s",
          f"{r['paced']['confirmation']['p50_s']}/{r['paced']['confirmation']['p95_s']}",
          "confirmation_p95_s", r["paced"]["confirmation"]["p95_s"]),

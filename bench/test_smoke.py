@@ -71,6 +71,12 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     assert set(weights) == {"celery_mail", "celery_letters"}, weights
     for weight in weights.values():
         assert weight.endswith("nice 9") or weight == "nice 9 (no autogroup)", weight
+    # Where the host lets it make the web a control group, the mail worker read its pressure file.
+    pressure_file = result["settings"]["web_cpu_pressure_file"]
+    if pressure_file:
+        assert pressure_file.endswith("/campaign-bench-web/cpu.pressure"), pressure_file
+        for name in ("sign", "paced"):
+            assert 0 <= phases[name]["web_cpu_pressure_pct"] <= 100, phases[name]
     assert set(result["verdicts"]) >= {"page_rps", "sign_per_s", "cwc_letters_per_s", "celery_worker_rss_mb"}
 
 

@@ -59,6 +59,13 @@ CONFIRMATIONS_REMINDED_KEY = "petitions:confirmations-reminded"
 CONFIRMATIONS_REMINDED_SECONDS = 60
 
 
+# Set while a held send_confirmations waits out its countdown, so that one message, not one per
+# reminder, looks again. It lapses on its own should that message be lost.
+CONFIRMATIONS_HELD_KEY = "petitions:confirmations-held"
+# How soon a held task looks at the web's CPU again: PSI's ten-second average moves little faster.
+CONFIRMATIONS_HOLD_LOOK_SECONDS = 2
+
+
 def remind_confirmations():
     """Have a worker send the confirmations that are due, unless one has already been asked to.
 
@@ -72,17 +79,68 @@ def remind_confirmations():
 
 
 @shared_task(acks_late=True)
-def send_confirmations():
+def send_confirmations(held=False):
     """E-mail the link that confirms their signature to every pending signer still waiting for one.
 
     The reminder is forgotten before the first look, so a signature committed after that look
     reminds a worker again. Quarantined signatures get nothing until organizers release them.
+    While the web is short of CPU the task sends nothing and looks again shortly (HELD: it is that
+    look), unless a confirmation has already waited CONFIRMATION_MAX_HOLD_SECONDS.
     """
-    cache.delete(CONFIRMATIONS_REMINDED_KEY)
-    for _batch in range(_CONFIRMATION_BATCHES_PER_TASK):
+    if held:
+        cache.delete(CONFIRMATIONS_HELD_KEY)
+    for batch in range(_CONFIRMATION_BATCHES_PER_TASK):
+        if _confirmations_held():
+            _look_again_soon()
+            return
+        if batch == 0:
+            cache.delete(CONFIRMATIONS_REMINDED_KEY)
         if not _send_confirmation_batch():
             return
     remind_confirmations()
+
+
+def web_cpu_pressure():
+    """How short of CPU the web has been: the percentage of the last ten seconds in which some of its
+    work waited for a processor (PSI's "some avg10"), or None when WEB_CPU_PRESSURE_FILE is not set
+    or cannot be read.
+
+    The web's own control group tells its need apart from the host's: with signing paced at 100 a
+    second the web's read 22 to 42 %, flat out 66 to 85 %, while the host's read 67 % and 80 to 93 %
+    (it counts the worker's own waits). docs/benchmarks.md has the runs.
+    """
+    path = settings.WEB_CPU_PRESSURE_FILE
+    if not path:
+        return None
+    try:
+        with open(path) as pressure:
+            # "some avg10=71.52 avg60=43.08 avg300=12.10 total=183922516"
+            kind, *fields = pressure.readline().split()
+        if kind != "some":
+            raise ValueError(f"{kind!r} where 'some' was expected")
+        return float(dict(field.split("=", 1) for field in fields)["avg10"])
+    except (OSError, ValueError, KeyError) as exc:
+        # Sending, not holding, is the safe side: a signer's link goes out as it would without this.
+        log.warning("confirmations do not wait for the web: %s cannot be read (%s)", path, exc)
+        return None
+
+
+def _confirmations_held():
+    """Whether confirmations should wait: the web is short of CPU, and none has waited too long."""
+    pressure = web_cpu_pressure()
+    if pressure is None or pressure < settings.WEB_CPU_PRESSURE_LIMIT:
+        return False
+    now = timezone.now()
+    # The lowest key due is the longest waiting: one row from the index, not a count of the backlog.
+    oldest = Signature.objects.confirmations_due(now).order_by("pk").values_list("created_at", flat=True).first()
+    return oldest is not None and oldest > now - timedelta(seconds=settings.CONFIRMATION_MAX_HOLD_SECONDS)
+
+
+def _look_again_soon():
+    """Have one message look again in a moment, and tell signers meanwhile that one is on its way."""
+    cache.set(CONFIRMATIONS_REMINDED_KEY, 1, CONFIRMATIONS_REMINDED_SECONDS)
+    if cache.add(CONFIRMATIONS_HELD_KEY, 1, CONFIRMATIONS_REMINDED_SECONDS):
+        send_confirmations.apply_async(kwargs={"held": True}, countdown=CONFIRMATIONS_HOLD_LOOK_SECONDS)
 
 
 def _send_confirmation_batch():

@@ -49,9 +49,9 @@ def _no_confirmations_reminded():
     cache (Redis or files, outliving the test) would otherwise say one is already on its way."""
     from django.core.cache import cache
 
-    from petitions.tasks import CONFIRMATIONS_REMINDED_KEY
+    from petitions.tasks import CONFIRMATIONS_HELD_KEY, CONFIRMATIONS_REMINDED_KEY
 
-    cache.delete(CONFIRMATIONS_REMINDED_KEY)
+    cache.delete_many([CONFIRMATIONS_REMINDED_KEY, CONFIRMATIONS_HELD_KEY])
 
 
 def free_port():

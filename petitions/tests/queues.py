@@ -3,8 +3,11 @@
 from campaign.celery import app
 
 
-def queued_tasks(*queues):
-    """Take every message waiting on QUEUES off the broker, as (task name, args) pairs in order."""
+def queued_tasks(*queues, with_kwargs=False):
+    """Take every message waiting on QUEUES off the broker, as (task name, args) pairs in order.
+
+    WITH_KWARGS: (task name, args, kwargs) triples.
+    """
     tasks = []
     with app.connection_for_read() as connection:
         for name in queues or ("mail", "letters", "news"):
@@ -15,7 +18,8 @@ def queued_tasks(*queues):
                 except queue.Empty:
                     break
                 body = message.decode()
-                tasks.append((message.headers["task"], tuple(body[0])))
+                task = (message.headers["task"], tuple(body[0]))
+                tasks.append((*task, body[1]) if with_kwargs else task)
                 message.ack()
             queue.close()
     return tasks

@@ -1,5 +1,6 @@
 """The confirmation e-mails, sent in batches by their task to a real SMTP server on loopback."""
 
+import os
 import re
 import smtplib
 from datetime import timedelta
@@ -249,3 +250,119 @@ def test_a_signer_who_commits_while_a_worker_sends_reminds_it_again(
 
     assert len(smtp_server.messages) == 1
     assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+
+
+# --- Holding confirmations back while the web is short of CPU -----------------------------------
+
+
+def _web_pressure(path, avg10):
+    """Write PATH as the kernel writes a control group's cpu.pressure, with "some avg10" at AVG10."""
+    path.write_text(
+        f"some avg10={avg10:.2f} avg60=31.40 avg300=8.02 total=183922516\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+
+
+@pytest.fixture
+def web_pressure(settings, tmp_path):
+    """The web's cpu.pressure file, at first with no pressure; call it with a percentage to change it."""
+    path = tmp_path / "cpu.pressure"
+    settings.WEB_CPU_PRESSURE_FILE = str(path)
+    settings.WEB_CPU_PRESSURE_LIMIT = 60
+    _web_pressure(path, 0)
+    return lambda avg10: _web_pressure(path, avg10)
+
+
+def test_confirmations_wait_while_the_web_is_short_of_cpu_and_go_once_it_is_not(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, web_pressure
+):
+    signature = _pending(client, petition, django_capture_on_commit_callbacks)
+    purge_broker()
+    web_pressure(85)
+
+    send_confirmations()
+
+    assert smtp_server.messages == []
+    assert Signature.objects.confirmations_due().get() == signature
+    # One look again, in a moment; meanwhile a signer has nothing to enqueue.
+    looks = queued_tasks("mail", with_kwargs=True)
+    assert looks == [("petitions.tasks.send_confirmations", (), {"held": True})]
+    tasks.remind_confirmations()
+    assert queued_tasks("mail") == []
+
+    send_confirmations(held=True)  # still short: that look queues the next one
+    assert smtp_server.messages == []
+    assert queued_tasks("mail", with_kwargs=True) == looks
+
+    web_pressure(59.99)
+    send_confirmations(held=True)
+    [message] = smtp_server.messages
+    assert message["To"] == "ada@example.org"
+    assert queued_tasks("mail") == []
+    # The look is over: the next signer reminds a worker again.
+    _pending(client, petition, django_capture_on_commit_callbacks, execute=True, email="next@example.org")
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+
+
+def test_many_reminders_while_held_queue_one_look(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, web_pressure, settings
+):
+    settings.CONFIRMATION_SWEEP_GRACE_SECONDS = 0
+    _pending(client, petition, django_capture_on_commit_callbacks)
+    purge_broker()
+    web_pressure(70)
+
+    for _reminder in range(3):
+        send_confirmations()
+    # Beat's sweep finds the signature due and reminds a worker regardless.
+    assert sweep_confirmations() == 1
+    queued = queued_tasks("mail", with_kwargs=True)
+    assert [kwargs for _name, _args, kwargs in queued] == [{"held": True}, {}]
+    send_confirmations()  # the sweep's reminder, taken by a worker
+
+    assert smtp_server.messages == []
+    assert queued_tasks("mail") == []  # the first look is still the only one on its way
+
+
+def test_a_confirmation_held_for_the_longest_wait_goes_even_while_the_web_is_short(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, web_pressure, settings
+):
+    settings.CONFIRMATION_MAX_HOLD_SECONDS = 120
+    old = _pending(client, petition, django_capture_on_commit_callbacks, email="old@example.org")
+    _pending(client, petition, django_capture_on_commit_callbacks, email="new@example.org")
+    Signature.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=121))
+    purge_broker()
+    web_pressure(95)
+
+    send_confirmations()
+
+    # Once the longest-waiting one has waited too long, the batch takes it and whatever is due with it.
+    assert sorted(m["To"] for m in smtp_server.messages) == ["new@example.org", "old@example.org"]
+    assert queued_tasks("mail") == []
+
+
+@pytest.mark.parametrize("content", [None, "", "full avg10=90.00 avg60=0 avg300=0 total=0\n", "some avg10=lots\n"])
+def test_a_pressure_file_that_cannot_be_read_holds_nothing_back_and_says_so(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, settings, tmp_path, caplog, content
+):
+    path = tmp_path / "cpu.pressure"
+    if content is not None:
+        path.write_text(content)
+    settings.WEB_CPU_PRESSURE_FILE = str(path)
+    _pending(client, petition, django_capture_on_commit_callbacks)
+
+    send_confirmations()
+
+    assert len(smtp_server.messages) == 1
+    assert f"{path} cannot be read" in caplog.text
+
+
+def test_the_pressure_is_read_from_the_kernels_own_file(settings):
+    # The same format as a control group's cpu.pressure; every Linux with PSI has the host's.
+    kernel_file = "/proc/pressure/cpu"
+    if not os.path.exists(kernel_file):
+        pytest.skip("this kernel reports no CPU pressure (PSI)")
+    settings.WEB_CPU_PRESSURE_FILE = kernel_file
+    assert 0 <= tasks.web_cpu_pressure() <= 100
+    settings.WEB_CPU_PRESSURE_FILE = ""
+    assert tasks.web_cpu_pressure() is None
