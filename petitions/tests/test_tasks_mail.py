@@ -366,3 +366,21 @@ def test_the_pressure_is_read_from_the_kernels_own_file(settings):
     assert 0 <= tasks.web_cpu_pressure() <= 100
     settings.WEB_CPU_PRESSURE_FILE = ""
     assert tasks.web_cpu_pressure() is None
+
+
+def test_a_backlog_larger_than_a_batch_asks_another_worker_process_to_help(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(tasks, "CONFIRMATION_BATCH_SIZE", 2)
+    for n in range(3):
+        _pending(client, petition, django_capture_on_commit_callbacks, email=f"s{n}@example.org")
+    purge_broker()
+
+    send_confirmations()
+
+    assert len(smtp_server.messages) == 3  # this task still sends all it finds...
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]  # ...with a helper asked
+
+    send_confirmations()  # the helper, which finds less than a batch and asks nobody
+    assert len(smtp_server.messages) == 3
+    assert queued_tasks("mail") == []
