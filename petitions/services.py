@@ -94,17 +94,16 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
     chosen = data["recipients"]
     status = Signature.Status.QUARANTINED if quarantine_reason else Signature.Status.PENDING
     try:
-        # Inserting first saves a new signature the locking SELECT: one of five statements.
-        with transaction.atomic():
-            signature = Signature.objects.create(
-                petition=petition, status=status, quarantine_reason=quarantine_reason, **fields
-            )
-            # A new signature has no recipients yet: add() is one INSERT, set() would read first.
-            signature.recipients.add(*chosen)
-            _confirm_after_commit(signature)
-        return signature
+        # Inserting first saves a new signature the locking SELECT; on PostgreSQL the signature and
+        # its recipients are one statement.
+        signature = Signature.objects.insert_with_recipients(
+            Signature(petition=petition, status=status, quarantine_reason=quarantine_reason, **fields), chosen
+        )
     except IntegrityError:
         pass
+    else:
+        _confirm_after_commit(signature)
+        return signature
     try:
         with transaction.atomic():
             signature = (

@@ -4,11 +4,13 @@ import re
 
 import lxml.html
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import services
+from petitions import services, tasks
 from petitions.models import Petition, Recipient, Signature
 
 from .catalogue import in_language
@@ -587,3 +589,48 @@ def test_the_state_list_is_in_the_pages_language_and_its_alphabetical_order(clie
     if language == "be":
         # ё sorts after е (Аёва before Айдаха) and і where и would, not after я as in Unicode.
         assert names.index("Ілінойс") < names.index("Канзас")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_signature_and_its_recipients_are_saved_together_outside_a_transaction(
+    client, django_assert_num_queries, settings
+):
+    # As in production, where a request has no transaction around it (tests normally do).
+    settings.SIGN_MIN_SECONDS = 0
+    petition = make_petition()
+    senators = [make_senator("IA", 2, "Joni Ernst", "Ernst"), make_senator("IA", 3, "Chuck Grassley", "Grassley")]
+    president = make_president()
+    assert _sign(client, petition, "en").status_code == 302  # the first also reads what it then keeps
+    purge_broker()
+    cache.delete(tasks.CONFIRMATIONS_REMINDED_KEY)  # as a worker does when it starts to look
+
+    # On PostgreSQL one statement, with neither BEGIN nor COMMIT; elsewhere the ORM's transaction.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 4) as captured:
+        assert _sign(client, petition, "be", email="grace@example.org").status_code == 302
+    if connection.vendor == "postgresql":
+        assert "INSERT INTO" in captured.captured_queries[0]["sql"]
+
+    grace = Signature.objects.get(email_normalized="grace@example.org")
+    assert set(grace.recipients.all()) == {*senators, president}
+    assert grace.status == Signature.Status.PENDING and grace.language == "be"
+    assert timezone.now() - grace.created_at < timezone.timedelta(minutes=1)
+    # Committed as it ran: the worker was reminded at once.
+    assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_outside_a_transaction_saves_nothing_of_its_own_and_refreshes_the_pending_one(client, settings):
+    settings.SIGN_MIN_SECONDS = 0
+    petition = make_petition()
+    make_senator("IA", 2, "Joni Ernst", "Ernst")
+    president = make_president()
+    assert _sign(client, petition, "en").status_code == 302
+    rows = Signature.recipients.through.objects.count()
+
+    assert _sign(client, petition, "en", first_name="Augusta", recipients=["president"]).status_code == 302
+
+    signature = Signature.objects.get()
+    assert signature.first_name == "Augusta"
+    assert list(signature.recipients.all()) == [president]
+    # The refused INSERT left no recipient rows of a signature that does not exist.
+    assert Signature.recipients.through.objects.count() == rows - 1
