@@ -107,9 +107,9 @@ def send_confirmations(held=False):
 
 
 def web_cpu_pressure():
-    """How short of CPU the web has been: the percentage of the last ten seconds in which some of its
-    work waited for a processor (PSI's "some avg10"), or None when WEB_CPU_PRESSURE_FILE is not set
-    or cannot be read.
+    """How short of CPU the web has been: the share of time, averaged over about ten seconds, in which
+    some of its work waited for a processor (PSI's "some avg10", a percentage), or None when
+    WEB_CPU_PRESSURE_FILE is not set or cannot be read.
 
     The web's own control group tells its need apart from the host's: with signing paced at 100 a
     second the web's read 22 to 42 %, flat out 66 to 85 %, while the host's read 67 % and 80 to 93 %
@@ -127,8 +127,14 @@ def web_cpu_pressure():
         return float(dict(field.split("=", 1) for field in fields)["avg10"])
     except (OSError, ValueError, KeyError) as exc:
         # Sending, not holding, is the safe side: a signer's link goes out as it would without this.
-        log.warning("confirmations do not wait for the web: %s cannot be read (%s)", path, exc)
+        # Said once per process and file, since the file is read before every batch.
+        if path not in _unreadable_pressure_files:
+            _unreadable_pressure_files.add(path)
+            log.warning("confirmations do not wait for the web: %s cannot be read (%s)", path, exc)
         return None
+
+
+_unreadable_pressure_files = set()
 
 
 def _confirmations_held():

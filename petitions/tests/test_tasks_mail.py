@@ -355,6 +355,11 @@ def test_a_pressure_file_that_cannot_be_read_holds_nothing_back_and_says_so(
 
     assert len(smtp_server.messages) == 1
     assert f"{path} cannot be read" in caplog.text
+    caplog.clear()
+    _pending(client, petition, django_capture_on_commit_callbacks, email="grace@example.org")
+    send_confirmations()
+    assert len(smtp_server.messages) == 2
+    assert "cannot be read" not in caplog.text  # said once, not before every batch
 
 
 def test_the_pressure_is_read_from_the_kernels_own_file(settings):
