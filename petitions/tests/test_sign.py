@@ -1,6 +1,7 @@
 """Signing: every rule of the sign form in both languages, what a valid signature saves, and repeats."""
 
 import re
+from datetime import timedelta
 
 import lxml.html
 import pytest
@@ -613,7 +614,7 @@ def test_a_new_signature_and_its_recipients_are_saved_together_outside_a_transac
     grace = Signature.objects.get(email_normalized="grace@example.org")
     assert set(grace.recipients.all()) == {*senators, president}
     assert grace.status == Signature.Status.PENDING and grace.language == "be"
-    assert timezone.now() - grace.created_at < timezone.timedelta(minutes=1)
+    assert timezone.now() - grace.created_at < timedelta(minutes=1)
     # Committed as it ran: the worker was reminded at once.
     assert queued_tasks("mail") == [("petitions.tasks.send_confirmations", ())]
 
