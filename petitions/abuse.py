@@ -10,8 +10,10 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.utils.crypto import salted_hmac
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 
 log = logging.getLogger(__name__)
 
@@ -103,39 +105,66 @@ def ip_is_blocked(ip):
 # --- Rate limits --------------------------------------------------------------------------------
 
 
-def over_limit(request, group, value, rates):
-    """Count one more request for VALUE in GROUP; True when any of RATES is exceeded.
+def over_limits(request, checks):
+    """Count one more request against each (group, value, rates) of CHECKS; for each, whether it went over.
 
-    Counters live in the Django cache (Redis in production). With the cache down django-ratelimit
-    cannot count, and RATELIMIT_FAIL_OPEN decides.
+    Counters live in the Django cache (Redis in production), keyed and windowed as django-ratelimit
+    keys them, so its get_usage reads the same counts. On Redis every counter of every check is
+    counted in one round trip (FailSoftRedisCache.count_many); elsewhere django-ratelimit counts them
+    one by one. With the cache down nothing can be counted, and RATELIMIT_FAIL_OPEN decides.
     """
-    exceeded = False
-    for rate in rates:
-        usage = get_usage(
-            request, group=f"{group}:{rate}", key=lambda _group, _request: value, rate=rate, increment=True
-        )
-        if usage is not None and usage["should_limit"]:
-            exceeded = True
-    return exceeded
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return [False] * len(checks)
+    if not hasattr(cache, "count_many"):
+        return [any(_over_one(request, group, value, rate) for rate in rates) for group, value, rates in checks]
+    counters = [[_counter(group, value, rate) for rate in rates] for group, value, rates in checks]
+    counts = cache.count_many({key: timeout for check in counters for key, _limit, timeout in check})
+    return [any(_exceeded(counts.get(key), limit) for key, limit, _timeout in check) for check in counters]
+
+
+def _counter(group, value, rate):
+    """The cache key django-ratelimit counts VALUE under for RATE in GROUP now, the limit, the key's timeout."""
+    # Its own key and window rules: private to it, pinned with it, and compared with get_usage in the tests.
+    limit, period = _split_rate(rate)
+    key = _make_cache_key(f"{group}:{rate}", _get_window(value, period), rate, value, ALL)
+    return key, limit, period + EXPIRATION_FUDGE
+
+
+def _exceeded(count, limit):
+    if count is None:
+        return not settings.RATELIMIT_FAIL_OPEN
+    return count > limit
+
+
+def _over_one(request, group, value, rate):
+    usage = get_usage(request, group=f"{group}:{rate}", key=lambda _group, _request: value, rate=rate, increment=True)
+    return usage is not None and usage["should_limit"]
 
 
 def signing_quarantine_reason(request, petition, email_normalized, ip):
     """Why a signature from this request should be quarantined, or "" when it may go ahead."""
-    reason = ""
-    if ip_is_blocked(ip):
-        reason = Reason.NETWORK
     # Every check counts the request, so a flood keeps counting even once it is caught.
-    if over_limit(request, f"sign-ip:{petition.pk}", hash_ip(ip), settings.SIGN_RATES_PER_IP):
-        reason = reason or Reason.RATE_IP
-    if over_limit(request, f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL):
-        reason = reason or Reason.RATE_EMAIL
-    return reason
+    by_ip, by_email = over_limits(
+        request,
+        [
+            (f"sign-ip:{petition.pk}", hash_ip(ip), settings.SIGN_RATES_PER_IP),
+            (f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL),
+        ],
+    )
+    if ip_is_blocked(ip):
+        return Reason.NETWORK
+    return Reason.RATE_IP if by_ip else Reason.RATE_EMAIL if by_email else ""
 
 
 def resend_allowed(request, petition, email_normalized):
     ip = client_ip(request)
-    by_ip = over_limit(request, f"resend-ip:{petition.pk}", hash_ip(ip), settings.RESEND_RATES_PER_IP)
-    by_email = over_limit(request, f"resend-email:{petition.pk}", email_normalized, settings.RESEND_RATES_PER_EMAIL)
+    by_ip, by_email = over_limits(
+        request,
+        [
+            (f"resend-ip:{petition.pk}", hash_ip(ip), settings.RESEND_RATES_PER_IP),
+            (f"resend-email:{petition.pk}", email_normalized, settings.RESEND_RATES_PER_EMAIL),
+        ],
+    )
     return not (by_ip or by_email)
 
 

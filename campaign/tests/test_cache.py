@@ -57,3 +57,25 @@ def test_the_kept_client_fails_soft_while_redis_is_down_and_works_again_when_it_
     redis_server.start()  # empty again: it keeps nothing on disk
     cache.set("count", 42, 60)
     assert cache.get("count") == 42
+
+
+def test_count_many_adds_one_to_each_counter_and_starts_a_new_one_with_its_timeout(redis_server):
+    cache = make_cache(redis_server.url)
+    cache.set("older", 5, 600)
+
+    assert cache.count_many({"new": 60, "older": 60}) == {"new": 1, "older": 6}
+    assert cache.count_many({"new": 60}) == {"new": 2}
+
+    # Plain integers, as Django's Redis cache keeps them: its get and incr (django-ratelimit's) agree.
+    assert cache.get("new") == 2
+    assert cache.incr("new") == 3
+    client = cache._cache.get_client()
+    assert 55 <= client.ttl(cache.make_and_validate_key("new")) <= 60
+    assert client.ttl(cache.make_and_validate_key("older")) > 60, "a counter keeps the timeout it started with"
+
+
+def test_count_many_fails_soft_while_redis_is_down(redis_server):
+    cache = make_cache(redis_server.url)
+    redis_server.stop()
+
+    assert cache.count_many({"hits": 60}) == {}
