@@ -392,8 +392,9 @@ CONFIRMATION_RETRY_SECONDS = env_int("CONFIRMATION_RETRY_SECONDS", 60)
 # Where the web and the mail worker share a host, confirmations wait while the web is short of CPU:
 # in a surge the host signs more people a second, and their e-mails follow once it eases
 # (docs/deploy.md, docs/benchmarks.md). WEB_CPU_PRESSURE_FILE names the `cpu.pressure` file of the
-# web's control group (Linux PSI); unset, confirmations never wait. They wait while its "some avg10"
-# is at least WEB_CPU_PRESSURE_LIMIT percent, and never past CONFIRMATION_MAX_HOLD_SECONDS.
+# web's control group (Linux PSI); unset, confirmations never wait. They wait while its "some avg10",
+# and its share over the quarter second after, are at least WEB_CPU_PRESSURE_LIMIT percent, and
+# never past CONFIRMATION_MAX_HOLD_SECONDS.
 WEB_CPU_PRESSURE_FILE = env("WEB_CPU_PRESSURE_FILE")
 WEB_CPU_PRESSURE_LIMIT = env_int("WEB_CPU_PRESSURE_LIMIT", 60)
 CONFIRMATION_MAX_HOLD_SECONDS = env_int("CONFIRMATION_MAX_HOLD_SECONDS", 120)

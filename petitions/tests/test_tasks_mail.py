@@ -3,6 +3,8 @@
 import os
 import re
 import smtplib
+import threading
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -255,22 +257,56 @@ def test_a_signer_who_commits_while_a_worker_sends_reminds_it_again(
 # --- Holding confirmations back while the web is short of CPU -----------------------------------
 
 
-def _web_pressure(path, avg10):
-    """Write PATH as the kernel writes a control group's cpu.pressure, with "some avg10" at AVG10."""
-    path.write_text(
-        f"some avg10={avg10:.2f} avg60=31.40 avg300=8.02 total=183922516\n"
+def _pressure_line(avg10, total):
+    """A control group's cpu.pressure as the kernel writes it."""
+    return (
+        f"some avg10={avg10:.2f} avg60=31.40 avg300=8.02 total={int(total)}\n"
         "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
     )
+
+
+class LivePressure(threading.Thread):
+    """The web's cpu.pressure file, kept up to date as the kernel keeps it: its stall counter grows by
+    SHARE percent of the time that passes, and its ten-second average reads AVERAGE (SHARE unless said)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.share, self.average = path, 0, 0
+        self.total, self.since = 183_922_516, time.monotonic()
+        self.lock, self.stopped = threading.Lock(), threading.Event()
+        self.write()
+
+    def set(self, share, average=None):
+        with self.lock:
+            self.total, self.since = self.stalled(), time.monotonic()
+            self.share, self.average = share, share if average is None else average
+        self.write()
+
+    def stalled(self):
+        return self.total + (time.monotonic() - self.since) * 1e6 * self.share / 100
+
+    def write(self):
+        # Whole or not at all, as a reader of the kernel's file sees it; one writer at a time.
+        with self.lock:
+            partial = self.path.with_suffix(".new")
+            partial.write_text(_pressure_line(self.average, self.stalled()))
+            partial.replace(self.path)
+
+    def run(self):
+        while not self.stopped.wait(0.005):
+            self.write()
 
 
 @pytest.fixture
 def web_pressure(settings, tmp_path):
     """The web's cpu.pressure file, at first with no pressure; call it with a percentage to change it."""
-    path = tmp_path / "cpu.pressure"
-    settings.WEB_CPU_PRESSURE_FILE = str(path)
+    live = LivePressure(tmp_path / "cpu.pressure")
+    settings.WEB_CPU_PRESSURE_FILE = str(live.path)
     settings.WEB_CPU_PRESSURE_LIMIT = 60
-    _web_pressure(path, 0)
-    return lambda avg10: _web_pressure(path, avg10)
+    live.start()
+    yield live.set
+    live.stopped.set()
+    live.join()
 
 
 def test_confirmations_wait_while_the_web_is_short_of_cpu_and_go_once_it_is_not(
@@ -339,6 +375,35 @@ def test_a_confirmation_held_for_the_longest_wait_goes_even_while_the_web_is_sho
     # Once the longest-waiting one has waited too long, the batch takes it and whatever is due with it.
     assert sorted(m["To"] for m in smtp_server.messages) == ["new@example.org", "old@example.org"]
     assert queued_tasks("mail") == []
+
+
+def test_confirmations_go_once_the_web_is_quiet_though_its_ten_second_average_is_still_high(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    # A surge has just ended: the average still reads 85 %, but nothing of the web's waits now.
+    path = tmp_path / "cpu.pressure"
+    path.write_text(_pressure_line(85, 183_922_516))
+    settings.WEB_CPU_PRESSURE_FILE = str(path)
+    settings.WEB_CPU_PRESSURE_LIMIT = 60
+    _pending(client, petition, django_capture_on_commit_callbacks)
+    purge_broker()
+
+    send_confirmations()
+
+    assert len(smtp_server.messages) == 1
+    assert queued_tasks("mail") == []
+
+
+def test_a_moment_of_pressure_under_a_low_average_holds_nothing_back(
+    client, petition, recipients, smtp_server, django_capture_on_commit_callbacks, web_pressure
+):
+    web_pressure(95, average=30)  # the web's first busy moment after a quiet spell
+    _pending(client, petition, django_capture_on_commit_callbacks)
+    purge_broker()
+
+    send_confirmations()
+
+    assert len(smtp_server.messages) == 1
 
 
 @pytest.mark.parametrize("content", [None, "", "full avg10=90.00 avg60=0 avg300=0 total=0\n", "some avg10=lots\n"])
