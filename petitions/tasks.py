@@ -156,6 +156,7 @@ def _read_pressure(path):
 # Long enough for the share to mean something at the kernel's microsecond counts, short enough that
 # a worker looking while the web is busy loses little: it looks every two seconds while held.
 _PRESSURE_SAMPLE_SECONDS = 0.25
+
 _unreadable_pressure_files = set()
 
 

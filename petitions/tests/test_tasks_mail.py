@@ -346,7 +346,7 @@ def test_many_reminders_while_held_queue_one_look(
     settings.CONFIRMATION_SWEEP_GRACE_SECONDS = 0
     _pending(client, petition, django_capture_on_commit_callbacks)
     purge_broker()
-    web_pressure(70)
+    web_pressure(90)
 
     for _reminder in range(3):
         send_confirmations()
