@@ -65,6 +65,8 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
         assert phases[channel]["statuses"] == {"delivered": phases[channel]["letters"]}, phases[channel]
         # ...so each channel's arrivals are its letters, none of them a signer's e-mail.
         assert phases[channel]["arrived"] == phases[channel]["letters"], phases[channel]
+        # The letters worker did the sending, and its CPU per letter is recorded.
+        assert phases[channel]["cpu_ms_per_letter"]["celery_letters"] > 0, phases[channel]
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
     # The workers ran at compose.yaml's lower CPU weight: the kernel's own answer is recorded.
     weights = result["settings"]["celery_worker_cpu_weight"]
