@@ -3,15 +3,17 @@
     .venv/bin/python bench/mail_cpu.py [--count 400] [--profile confirm|letter] [--worker] [--batch 10]
 
 Wall-clock rates on a shared two-core machine are noise; CPU time is not. This runs the task bodies
-(send_confirmations, deliver_letter for the e-mail channel) in-process against PostgreSQL, Redis and
-the benchmark's SMTP stand-in (bench/stand_ins.py, in its own process so its CPU is not counted here)
-and prints time.process_time() per message: the whole task body, and the part spent in the SMTP
-send (building the MIME message and talking to the server), and the stand-in's own CPU from /proc.
---profile prints cProfile's top entries for one kind; --worker also measures a real Celery worker
-(prefork, one child; WORKER_ARGS go to celery, PY_SPY=1 samples it) from its /proc CPU ticks, which
-adds Celery's own per-task cost; --batch N also times deliver_letters with N e-mail letters a task
-(3: a confirmed signature's letters to two senators and the President), in-process and, with
---worker, in the worker.
+(send_confirmations; deliver_letter and deliver_due_letters for the e-mail channel) in-process
+against PostgreSQL, Redis and the benchmark's SMTP stand-in (bench/stand_ins.py, in its own process
+so its CPU is not counted here) and prints time.process_time() per message: the whole task body,
+and the part spent in the SMTP send (building the MIME message and talking to the server), and the
+stand-in's own CPU from /proc.
+--profile prints cProfile's top entries (CPU time) for one kind (with --batch, deliver_letters
+BATCH a task). --worker also measures a real Celery worker (prefork, one child; WORKER_ARGS go to
+celery, PY_SPY=1 samples it) from its /proc CPU ticks, which adds Celery's own per-task cost: one
+letter a task (a retry), and the letters a confirmation's reminder finds due. --batch N also times
+deliver_letters with N e-mail letters a task (what the sweeper and organizers' re-sends queue),
+in-process and, with --worker, in the worker.
 The machine is shared: compare versions in alternating runs and take the median.
 
 Its database (MAIL_CPU_DATABASE_URL, default campaign_mail) is dropped and made afresh; its Redis
@@ -178,7 +180,7 @@ def measure_confirmations(ids, timer, server_pid):
 
 def profile(work):
     """cProfile's top entries for WORK(), a warmed-up call."""
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not the wall clock: waits on PostgreSQL are not ours
     profiler.enable()
     work()
     profiler.disable()
@@ -220,6 +222,45 @@ def measure_batches(ids, size, timer, server_pid):
     )
 
 
+def hold_letters(ids, held=True):
+    """Make the letters IDS not due (as if waiting for a retry), or due again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from petitions.models import Letter
+
+    when = timezone.now() + timedelta(days=1) if held else None
+    Letter.objects.filter(pk__in=ids).update(next_attempt_at=when)
+
+
+def measure_due_letters(ids, timer, server_pid):
+    """CPU per letter of deliver_due_letters, a confirmation's reminder: IDS all due at once.
+
+    It takes LETTER_BATCH_SIZE due letters a claim; its own reminders to other processes go to
+    Redis, unread here, and their cost is counted.
+    """
+    from petitions.models import Letter
+    from petitions.tasks import deliver_due_letters
+
+    hold_letters(ids[10:])
+    deliver_due_letters()  # Warm-up: the first ten.
+    ids = ids[10:]
+    hold_letters(ids, held=False)
+    due = Letter.objects.filter(pk__in=ids, status=Letter.Status.QUEUED)
+    measure(
+        "deliver_due_letters",
+        lambda: [deliver_due_letters() for _ in range(100) if due.exists()],
+        len(ids),
+        timer,
+        server_pid,
+    )
+    # Its reminders to other processes would reach the workers measured next.
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
 def _ticks(pid):
     """User plus system CPU ticks of PID and its children still alive."""
     total = 0
@@ -243,16 +284,19 @@ def _children(pid):
 def worker_cpu(kind, ids, log_dir, batch=0):
     """CPU per message of a real `bin/entrypoint worker` (prefork, one child), all of its processes.
 
-    KIND is "confirmation" (the mail queue) or "letter" (the letters queue); with BATCH, letters go
-    BATCH a deliver_letters task. WORKER_ARGS in the environment go to celery, as bin/entrypoint
-    passes them.
+    KIND is "confirmation" (the mail queue), "letter" (the letters queue; with BATCH, letters go
+    BATCH a deliver_letters task) or "due letter" (one reminder, as a confirmation sends).
+    WORKER_ARGS in the environment go to celery, as bin/entrypoint passes them.
     """
     from petitions.models import Letter, Signature
-    from petitions.tasks import deliver_letter, deliver_letters, send_confirmations
+    from petitions.tasks import deliver_letter, deliver_letters, remind_letters, send_confirmations
 
     if kind == "confirmation":
         queue, task, done = "mail", None, Signature.objects.filter(confirmation_sent_at__isnull=False)
         hold_confirmations(ids[10:])
+    elif kind == "due letter":
+        queue, task, done = "letters", None, Letter.objects.filter(status=Letter.Status.DELIVERED)
+        hold_letters(ids[10:])
     else:
         queue, task, done = "letters", deliver_letter, Letter.objects.filter(status=Letter.Status.DELIVERED)
     env = {**{k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}, **ENV}
@@ -270,6 +314,10 @@ def worker_cpu(kind, ids, log_dir, batch=0):
                 # One reminder sends every due confirmation, in batches (tasks.send_confirmations).
                 hold_confirmations(pks, held=False)
                 send_confirmations.delay()
+            elif kind == "due letter":
+                # As a confirmation does: one reminder, and the worker takes every due letter in batches.
+                hold_letters(pks, held=False)
+                remind_letters()
             elif batch:
                 for i in range(0, len(pks), batch):
                     deliver_letters.delay(pks[i : i + batch])
@@ -333,6 +381,14 @@ def main():
             hold_confirmations(confirmations[10:], held=False)
             profile(send_confirmations)
             return
+        if args.profile and args.batch:
+            from petitions.tasks import deliver_letters
+
+            chunks = [letters[i : i + args.batch] for i in range(0, len(letters), args.batch)]
+            for chunk in chunks[:3]:
+                deliver_letters(chunk)
+            profile(lambda: [deliver_letters(chunk) for chunk in chunks[3:]])
+            return
         if args.profile:
             for pk in letters[:10]:
                 deliver_letter(pk)
@@ -340,12 +396,14 @@ def main():
             return
         measure_confirmations(confirmations, timer, stand_ins.pid)
         measure_letters(letters, timer, stand_ins.pid)
+        measure_due_letters(make_data(args.count, "d")[1], timer, stand_ins.pid)
         if args.batch:
             measure_batches(make_data(args.count, "b")[1], args.batch, timer, stand_ins.pid)
         if args.worker:
             confirmations, letters = make_data(args.count, "w")
             worker_cpu("confirmation", confirmations, log_dir)
             worker_cpu("letter", letters, log_dir)
+            worker_cpu("due letter", make_data(args.count, "y")[1], log_dir)
             if args.batch:
                 worker_cpu("letter", make_data(args.count, "x")[1], log_dir, batch=args.batch)
     finally:

@@ -278,6 +278,7 @@ CELERY_TASK_DEFAULT_QUEUE = "mail"
 CELERY_TASK_ROUTES = {
     "petitions.tasks.deliver_letter": {"queue": "letters"},
     "petitions.tasks.deliver_letters": {"queue": "letters"},
+    "petitions.tasks.deliver_due_letters": {"queue": "letters"},
     "petitions.tasks.sweep_letters": {"queue": "letters"},
     "petitions.tasks.send_update": {"queue": "news"},
     "petitions.tasks.send_update_test": {"queue": "news"},

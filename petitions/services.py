@@ -235,10 +235,10 @@ def confirm_signature(signature, recipient_ids=None):
 
     1. Lock the row and check it is still pending, so two clicks confirm once.
     2. Narrow the recipients to those the signer kept ticked on the confirmation page.
-    3. Create the letters; each is delivered by a task once the transaction commits.
+    3. Create the letters, and once the transaction commits remind a worker that letters are due.
     Returns True when this call confirmed the signature.
     """
-    from .tasks import deliver_letters, send_receipt
+    from .tasks import remind_letters, send_receipt
 
     with transaction.atomic():
         locked = Signature.objects.select_for_update().get(pk=signature.pk)
@@ -265,8 +265,8 @@ def confirm_signature(signature, recipient_ids=None):
         letter_ids = [letter.pk for letter in letters if letter.status == Letter.Status.QUEUED]
 
         def _enqueue():
-            if letter_ids:  # One task for the signature's letters: Celery's cost per task is paid once.
-                deliver_letters.delay(letter_ids)
+            if letter_ids:  # The database says which letters are due; a worker takes them in batches.
+                remind_letters()
             send_receipt.delay(locked.pk)
 
         # Robust: with the broker down the letters are saved and the sweeper sends them later.

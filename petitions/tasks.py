@@ -270,9 +270,10 @@ def _retry_delay(attempts):
 _MAX_ETA_SECONDS = 600
 
 
-# Letters per deliver_letters task when the sweeper or organizers queue many at once: a confirmed
-# signature's own letters (at most three) already go as one. Twenty e-mail letters take well under a
-# second; through CWC at its rate limit of 5 a second, about four: far inside half a lease.
+# Letters per claim: per deliver_letters task when the sweeper or organizers queue many at once, and
+# per batch of deliver_due_letters. A task's fixed cost (Celery's, the claim, the read) shared by
+# twenty letters is a fraction of sending one. Twenty e-mail letters take well under a second;
+# through CWC at its rate limit of 5 a second, about four: far inside half a lease.
 LETTER_BATCH_SIZE = 20
 
 
@@ -280,6 +281,54 @@ def letter_batches(ids):
     """IDS in chunks of LETTER_BATCH_SIZE, one deliver_letters message each."""
     ids = list(ids)
     return [ids[i : i + LETTER_BATCH_SIZE] for i in range(0, len(ids), LETTER_BATCH_SIZE)]
+
+
+# Set while a deliver_due_letters message waits for a worker: a confirmation that finds it set has
+# nothing to enqueue. It lapses on its own should that message be lost, and the sweeper covers the rest.
+LETTERS_REMINDED_KEY = "petitions:letters-reminded"
+LETTERS_REMINDED_SECONDS = 60
+# Batches one deliver_due_letters task delivers before it hands over to a fresh message. Through CWC
+# at its rate limit a batch takes about four seconds, so a message is never held for long.
+_LETTER_BATCHES_PER_TASK = 10
+
+
+def remind_letters():
+    """Have a worker deliver the letters that are due, unless one has already been asked to.
+
+    Called when a confirmation has committed its letters. A message per confirmed signature cost
+    the letters worker Celery's own work and a claim and a read for every two or three letters, more
+    than sending them (bench/mail_cpu.py); one message covers every letter that becomes due before a
+    worker picks it up, and the worker takes them LETTER_BATCH_SIZE at a time.
+    """
+    if cache.add(LETTERS_REMINDED_KEY, 1, LETTERS_REMINDED_SECONDS):
+        deliver_due_letters.delay()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_due_letters():
+    """Deliver every letter that is due, LETTER_BATCH_SIZE at a time, each at most once.
+
+    The reminder is forgotten before the first look, so a letter committed after that look reminds
+    a worker again. A full first batch means a backlog: the task reminds another worker process to
+    help before it goes on, as send_confirmations does.
+    """
+    for batch in range(_LETTER_BATCHES_PER_TASK):
+        if batch == 0:
+            cache.delete(LETTERS_REMINDED_KEY)
+        now = timezone.now()
+        ids = list(
+            Letter.objects.due(now)
+            .filter(attempts__lt=settings.LETTER_MAX_ATTEMPTS)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:LETTER_BATCH_SIZE]
+        )
+        if ids:
+            _deliver(ids)
+        if len(ids) < LETTER_BATCH_SIZE:
+            return
+        if batch == 0:
+            remind_letters()
+    remind_letters()
 
 
 def enqueue_letter(letter_id, when=None):

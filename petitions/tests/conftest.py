@@ -44,14 +44,15 @@ def _nothing_kept():
 
 
 @pytest.fixture(autouse=True)
-def _no_confirmations_reminded():
-    """Every test's first pending signature reminds a worker: the reminder an earlier test set in the
-    cache (Redis or files, outliving the test) would otherwise say one is already on its way."""
+def _no_worker_reminded():
+    """Every test's first pending signature and first confirmation remind a worker: a reminder an
+    earlier test set in the cache (Redis or files, outliving the test) would otherwise say one is
+    already on its way."""
     from django.core.cache import cache
 
-    from petitions.tasks import CONFIRMATIONS_HELD_KEY, CONFIRMATIONS_REMINDED_KEY
+    from petitions.tasks import CONFIRMATIONS_HELD_KEY, CONFIRMATIONS_REMINDED_KEY, LETTERS_REMINDED_KEY
 
-    cache.delete_many([CONFIRMATIONS_REMINDED_KEY, CONFIRMATIONS_HELD_KEY])
+    cache.delete_many([CONFIRMATIONS_REMINDED_KEY, CONFIRMATIONS_HELD_KEY, LETTERS_REMINDED_KEY])
 
 
 def free_port():

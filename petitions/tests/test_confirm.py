@@ -147,7 +147,8 @@ def test_confirming_enqueues_deliveries_for_queued_letters_and_a_receipt_on_comm
     assert to_ernst.channel == "email"
     for recipient in (grassley, president):
         assert Letter.objects.get(recipient=recipient).status == Letter.Status.NEEDS_ACTION
-    assert queued_tasks("letters") == [("petitions.tasks.deliver_letters", ([to_ernst.pk],))]
+    # A reminder, not the letter's id: the worker asks the database which letters are due.
+    assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
     assert queued_tasks("mail") == [("petitions.tasks.send_receipt", (pending.pk,))]
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from petitions import smtp
 from petitions.delivery.email import EmailChannel
 from petitions.models import Letter
-from petitions.tasks import deliver_letter, deliver_letters, sweep_letters
+from petitions.tasks import deliver_due_letters, deliver_letter, deliver_letters, sweep_letters
 
 from .conftest import make_president, make_senator, purge_broker, wait_until
 from .letters import confirmed_signature
@@ -187,6 +187,76 @@ def test_a_batch_past_half_its_lease_hands_its_untried_letters_back_uncounted(pe
     assert queued_tasks("letters") == [("petitions.tasks.deliver_letters", ([letter.pk for letter in rest],))]
 
 
+# --- Reminders: a worker asks the database which letters are due ---------------------------------
+
+
+def test_confirmations_remind_a_worker_once_until_it_starts_looking(
+    petition, smtp_server, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    recipients = _by_email()
+    purge_broker()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            confirmed_signature(petition, recipients)
+    assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
+
+    # The worker takes the nine in one batch: one look, one claim, one read, an outcome each.
+    with django_assert_num_queries(3 + 9):
+        deliver_due_letters()
+    assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
+    assert queued_tasks("letters") == []
+
+    # The worker forgot the reminder before it looked: the next confirmation reminds it again.
+    with django_capture_on_commit_callbacks(execute=True):
+        signature = confirmed_signature(petition, recipients)
+    assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
+    deliver_due_letters()
+    deliver_due_letters()  # a second reminder finds nothing left to send
+    assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
+    assert set(signature.letters.values_list("status", flat=True)) == {Letter.Status.DELIVERED}
+
+
+def test_a_backlog_goes_out_twenty_a_claim_and_a_full_batch_asks_another_process_to_help(
+    petition, smtp_server, django_assert_num_queries
+):
+    senator = make_senator(channel="email", channel_settings={"address": ADDRESSES[0]})
+    for _ in range(25):
+        confirmed_signature(petition, [senator])
+    purge_broker()
+
+    # Twenty, then five: each batch one look, one claim and one read, then an outcome per letter.
+    with django_assert_num_queries(3 + 20 + 3 + 5):
+        deliver_due_letters()
+
+    assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
+    assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
+
+
+def test_letters_not_due_are_left_alone_and_cost_one_look(petition, smtp_server, django_assert_num_queries, settings):
+    senator = make_senator(channel="email", channel_settings={"address": ADDRESSES[0]})
+    for _ in range(25):
+        confirmed_signature(petition, [senator])
+    letters = list(Letter.objects.order_by("pk"))
+    now = timezone.now()
+    waiting, organizers, claimed, gave_up = letters[:5], letters[5:10], letters[10:15], letters[15:]
+    Letter.objects.filter(pk__in=[x.pk for x in waiting]).update(next_attempt_at=now + timedelta(minutes=5))
+    Letter.objects.filter(pk__in=[x.pk for x in organizers]).update(status=Letter.Status.NEEDS_ACTION)
+    Letter.objects.filter(pk__in=[x.pk for x in claimed]).update(
+        status=Letter.Status.SENDING, lease_until=now + timedelta(minutes=5), attempts=1
+    )
+    # Stuck in sending with their lease lapsed, but out of attempts: the sweeper fails them.
+    Letter.objects.filter(pk__in=[x.pk for x in gave_up]).update(
+        status=Letter.Status.SENDING, lease_until=now - timedelta(minutes=5), attempts=settings.LETTER_MAX_ATTEMPTS
+    )
+    purge_broker()
+
+    with django_assert_num_queries(1):
+        deliver_due_letters()
+
+    assert smtp_server.messages == []
+    assert queued_tasks("letters") == []
+
+
 # --- Real workers -----------------------------------------------------------------------------
 
 
@@ -202,8 +272,29 @@ def test_a_confirmation_to_three_recipients_sends_its_three_letters_through_one_
     wait_until(lambda: "succeeded" in worker.output(), timeout=10, message="the task's end in the worker's log")
     assert _received(smtp_server) == {letter.delivery_id: 1 for letter in signature.letters.all()}
     log = worker.output()
-    assert log.count("Task petitions.tasks.deliver_letters[") == 2  # Received, succeeded.
+    assert log.count("Task petitions.tasks.deliver_due_letters[") == 2  # Received, succeeded.
     assert "petitions.tasks.deliver_letter[" not in log
+    assert "petitions.tasks.deliver_letters[" not in log
+
+
+@pytest.mark.slow
+def test_two_workers_draining_a_backlog_by_reminders_send_each_letter_once(petition, smtp_server, start_worker):
+    _slow_rcpt(smtp_server, 0.01)
+    recipients = _by_email()
+    for _ in range(30):
+        confirmed_signature(petition, recipients)
+    purge_broker()  # Their reminder: the workers below get theirs all at once.
+    start_worker(queues="letters", concurrency=2)
+    start_worker(queues="letters", concurrency=2)
+
+    for _ in range(4):  # As many messages as processes, so all four look for due letters at once.
+        deliver_due_letters.delay()
+
+    wait_until(_delivered(90), timeout=90, message="90 letters delivered")
+    time.sleep(1)  # Let any reminder left run: none of them may send anything more.
+    assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
+    # A process that lost a claim to another did not count it as an attempt.
+    assert set(Letter.objects.values_list("attempts", flat=True)) == {1}
 
 
 @pytest.mark.slow
