@@ -131,7 +131,7 @@ def percentile(values, q):
 
 
 def reset_stores(database_url, redis_url):
-    """Drop and make afresh the PostgreSQL database of DATABASE_URL, and empty REDIS_URL's database."""
+    """Drop and make afresh the PostgreSQL database of DATABASE_URL, and empty REDIS_URL's database if given."""
     import psycopg
     import redis
 
@@ -141,7 +141,8 @@ def reset_stores(database_url, redis_url):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(redis_url).flushdb()
+    if redis_url:
+        redis.Redis.from_url(redis_url).flushdb()
 
 
 class Stack:
