@@ -346,7 +346,7 @@ def deliver_letter(letter_id):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_letters(letter_ids):
-    """Deliver a confirmed signature's letters (or a sweep's chunk) in one task, each at most once.
+    """Deliver the letters LETTER_IDS (a sweep's chunk, organizers' re-send) in one task, each at most once.
 
     Celery's own work per task (~2 ms) and the claim and read are paid once for the batch, not per
     letter (bench/mail_cpu.py); each letter's send and outcome stay its own, as in deliver_letter.
