@@ -288,7 +288,8 @@ def letter_batches(ids):
 LETTERS_REMINDED_KEY = "petitions:letters-reminded"
 LETTERS_REMINDED_SECONDS = 60
 # Batches one deliver_due_letters task delivers before it hands over to a fresh message. Through CWC
-# at its rate limit a batch takes about four seconds, so a message is never held for long.
+# at its rate limit, shared by every process, a batch may take many seconds: ten keep a message
+# unacknowledged for minutes at most, far inside the broker's visibility timeout of an hour.
 _LETTER_BATCHES_PER_TASK = 10
 
 
@@ -312,9 +313,8 @@ def deliver_due_letters():
     a worker again. A full first batch means a backlog: the task reminds another worker process to
     help before it goes on, as send_confirmations does.
     """
+    cache.delete(LETTERS_REMINDED_KEY)
     for batch in range(_LETTER_BATCHES_PER_TASK):
-        if batch == 0:
-            cache.delete(LETTERS_REMINDED_KEY)
         now = timezone.now()
         ids = list(
             Letter.objects.due(now)
