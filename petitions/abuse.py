@@ -141,13 +141,16 @@ def _over_one(request, group, value, rate):
     return usage is not None and usage["should_limit"]
 
 
-def signing_quarantine_reason(request, petition, email_normalized, ip):
-    """Why a signature from this request should be quarantined, or "" when it may go ahead."""
+def signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash):
+    """Why a signature from this request should be quarantined, or "" when it may go ahead.
+
+    IP_HASH is hash_ip(IP), which the caller keeps with the signature anyway.
+    """
     # Every check counts the request, so a flood keeps counting even once it is caught.
     by_ip, by_email = over_limits(
         request,
         [
-            (f"sign-ip:{petition.pk}", hash_ip(ip), settings.SIGN_RATES_PER_IP),
+            (f"sign-ip:{petition.pk}", ip_hash, settings.SIGN_RATES_PER_IP),
             (f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL),
         ],
     )

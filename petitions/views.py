@@ -42,9 +42,10 @@ def _sender_marks(request, form, petition, ip):
     The blocked networks are checked here, while the address is still known; only hashes are kept.
     """
     email_normalized = services.normalize_email(form.cleaned_data["email"])
-    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip)
+    ip_hash = abuse.hash_ip(ip)
+    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash)
     return {
-        "ip_hash": abuse.hash_ip(ip),
+        "ip_hash": ip_hash,
         "ip_prefix_hash": abuse.hash_ip_prefix(ip),
         "quarantine_reason": form.bot_reason() or over_limit,
     }
