@@ -20,6 +20,9 @@ EMAIL_PLACEHOLDER = "[e-mail]"
 
 
 def scrub(text):
+    # Most lines (every access line) have no "@": the test is a hundredth of the regex's cost.
+    if "@" not in text:
+        return text
     return _EMAIL.sub(EMAIL_PLACEHOLDER, text)
 
 

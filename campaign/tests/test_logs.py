@@ -7,7 +7,7 @@ import smtplib
 from django.conf import settings
 from django.test import override_settings
 
-from campaign.logs import OneLineFormatter, RequestIdFilter, ScrubEmailFilter, request_id
+from campaign.logs import OneLineFormatter, RequestIdFilter, ScrubEmailFilter, request_id, scrub
 
 
 def _site_logger():
@@ -43,6 +43,15 @@ def test_an_exception_quoting_an_address_is_logged_on_one_line_without_it():
     assert "could not mail [e-mail]" in output
     assert "SMTPRecipientsRefused" in output
     assert " req-42 " in output
+
+
+def test_scrubbing_passes_a_line_without_an_address_as_it_is_and_still_catches_one_with():
+    # Every access line goes through scrub: a line without "@" is returned untouched, the same object.
+    line = 'abc123 "GET /be/p/free-political-prisoners/form-token/ HTTP/1.1" 200 164 3ms'
+    assert scrub(line) is line
+    scrubbed = scrub('abc123 "GET /be/p/ada.lovelace@example.org/ HTTP/1.1" 404 9 1ms')
+    assert "example.org" not in scrubbed
+    assert "[e-mail]" in scrubbed
 
 
 def test_a_line_outside_any_request_has_a_dash_for_its_id():
