@@ -190,6 +190,9 @@ class Stack:
                 "CWC_DELIVERY_AGENT_CONTACT_PHONE": "555-555-0100",
                 # Lifted for the run, as issue 7 asks: we measure our side, not the Senate's quota.
                 "CWC_RATE_LIMIT": "1000000",
+                # The stand-in receiver is not the Senate: its maintenance windows would hold every CWC
+                # letter for hours when the bench runs inside one (Sunday 00-06, Wednesday 05-07 Eastern).
+                "CWC_MAINTENANCE_WINDOWS": "",
                 "PYTHON": sys.executable,
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
@@ -808,6 +811,7 @@ def settings_used(stack, config):
         "sign_rates_per_email": settings.SIGN_RATES_PER_EMAIL,
         "trusted_proxy_count": settings.TRUSTED_PROXY_COUNT,
         "cwc_rate_limit": settings.CWC_RATE_LIMIT,
+        "cwc_maintenance_windows": settings.CWC_MAINTENANCE_WINDOWS,
         "count_cache_seconds": settings.COUNT_CACHE_SECONDS,
         "debug": settings.DEBUG,
         "log_level": os.environ.get("LOG_LEVEL", "INFO"),
@@ -919,6 +923,8 @@ def main():
 
     started = datetime.now(UTC)
     print(f"bench ({mode}): preparing the database, static files and senators…", flush=True)
+    if not stack.env["CWC_MAINTENANCE_WINDOWS"]:
+        print("bench: the Senate's CWC maintenance windows are off: the CWC receiver is a stand-in", flush=True)
     stack.prepare()
     import django
 

@@ -47,6 +47,8 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "petition page GET" in done.stdout and "letters through CWC" in done.stdout
     assert "SIGN_MIN_SECONDS lowered to 1" in done.stdout
+    # The stand-in CWC receiver takes letters at any hour: the Senate's windows are off, and it says so.
+    assert "CWC maintenance windows are off" in done.stdout
 
     result = json.loads(out.read_text())
     phases = result["phases"]
@@ -67,6 +69,7 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
         assert phases[channel]["arrived"] == phases[channel]["letters"], phases[channel]
         # The letters worker did the sending, and its CPU per letter is recorded.
         assert phases[channel]["cpu_ms_per_letter"]["celery_letters"] > 0, phases[channel]
+    assert result["settings"]["cwc_maintenance_windows"] == []
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
     # The workers ran at compose.yaml's lower CPU weight: the kernel's own answer is recorded.
     weights = result["settings"]["celery_worker_cpu_weight"]

@@ -457,6 +457,29 @@ CWC_CAMPAIGN_ID = env("CWC_CAMPAIGN_ID")
 # The Senate asks vendors for at most 5 to 10 messages a second; counted across all workers.
 CWC_RATE_LIMIT = env_int("CWC_RATE_LIMIT", 5)
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def env_weekly_windows(name, default):
+    """Weekly windows as "Sun 00-06, Wed 05-07" (weekday, first hour, hour it ends), as tuples of
+    (weekday with Monday 0, first hour, end hour); an empty value means none."""
+    windows = []
+    for item in env_list(name, default):
+        match = re.fullmatch(r"([A-Za-z]{3})\w*\s+(\d{1,2})(?::00)?\s*-\s*(\d{1,2})(?::00)?", item)
+        day = match and match[1].lower()
+        if not match or day not in _WEEKDAYS or not 0 <= int(match[2]) < int(match[3]) <= 24:
+            raise ImproperlyConfigured(f"{name} must be windows such as 'Sun 00-06, Wed 05-07', not {item!r}")
+        windows.append((_WEEKDAYS.index(day), int(match[2]), int(match[3])))
+    return windows
+
+
+# The Senate's CWC maintenance windows in US Eastern time, when it takes no messages: letters wait
+# for the window's end without using an attempt. The default is the Senate's published schedule
+# (Sunday 00:00-06:00 and Wednesday 05:00-07:00); set it when the Senate changes it, or empty to
+# turn the windows off (a stand-in receiver that is not the Senate).
+SENATE_CWC_MAINTENANCE_WINDOWS = "Sun 00-06, Wed 05-07"
+CWC_MAINTENANCE_WINDOWS = env_weekly_windows("CWC_MAINTENANCE_WINDOWS", SENATE_CWC_MAINTENANCE_WINDOWS)
+
 
 # Bearer tokens for HTTP recipients, as "name=token,other=token2"; a recipient's settings name one.
 def _http_tokens(value):

@@ -9,6 +9,7 @@ import random
 import re
 import time
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from functools import cache as memoize
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,8 +30,6 @@ from . import Channel, Outcome
 SCHEMA_PATH = Path(__file__).with_name("cwc_schema_v2.rng")
 TOPIC = "International Affairs"
 EASTERN = ZoneInfo("America/New_York")
-# The Senate's CWC maintenance windows, Eastern time: (weekday, first hour, hour it ends); Monday is 0.
-MAINTENANCE_WINDOWS = [(6, 0, 6), (2, 5, 7)]
 
 # Characters XML 1.0 cannot carry at all; a pasted note may hold them.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -145,11 +144,16 @@ def render_message(letter, today=None):
 
 
 def maintenance_ends(moment):
-    """When the Senate's maintenance window around MOMENT ends, or None outside the windows."""
+    """When the Senate's maintenance window around MOMENT ends, or None outside the windows.
+
+    The windows (settings.CWC_MAINTENANCE_WINDOWS) are kept in Eastern wall-clock hours, so on the
+    night a DST change falls in one it lasts an hour more or less in real time, as the Senate's does.
+    """
     eastern = moment.astimezone(EASTERN)
-    for weekday, start, end in MAINTENANCE_WINDOWS:
+    for weekday, start, end in settings.CWC_MAINTENANCE_WINDOWS:
         if eastern.weekday() == weekday and start <= eastern.hour < end:
-            return datetime.combine(eastern.date(), datetime.min.time().replace(hour=end), EASTERN)
+            day = eastern.date() + timedelta(days=end // 24)
+            return datetime.combine(day, clock_time(end % 24), EASTERN)
     return None
 
 

@@ -1,11 +1,9 @@
 """The CWC channel: the XML a senator's office receives, and how each answer of the CWC service is taken."""
 
 import re
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from lxml import etree
 
 from petitions.delivery import cwc
@@ -154,34 +152,6 @@ def test_a_message_the_schema_refuses_fails_without_being_sent(petition, senator
     assert letter.status == Letter.Status.FAILED
     assert letter.last_error.startswith("CWC schema:") and "Email" in letter.last_error
     assert cwc_receiver.posts() == []
-
-
-def test_the_senate_maintenance_window_defers_the_letter_without_counting_an_attempt(petition, senator, cwc_receiver):
-    letter = _letter(petition, senator)
-    sunday_night = datetime(2026, 11, 29, 3, 0, tzinfo=EASTERN)
-    with time_machine.travel(sunday_night, tick=False):
-        deliver_letter(letter.pk)
-    letter.refresh_from_db()
-    assert letter.status == Letter.Status.QUEUED
-    assert letter.attempts == 0
-    assert datetime(2026, 11, 29, 6, 0, tzinfo=EASTERN) <= letter.next_attempt_at
-    assert letter.next_attempt_at <= datetime(2026, 11, 29, 6, 5, tzinfo=EASTERN)
-    assert cwc_receiver.posts() == []
-
-
-@pytest.mark.parametrize(
-    ("moment", "ends"),
-    [
-        (datetime(2026, 11, 29, 0, 0), datetime(2026, 11, 29, 6, 0)),  # Sunday
-        (datetime(2026, 11, 25, 6, 59), datetime(2026, 11, 25, 7, 0)),  # Wednesday
-        (datetime(2026, 11, 29, 6, 0), None),
-        (datetime(2026, 11, 25, 4, 59), None),
-        (datetime(2026, 11, 28, 3, 0), None),  # Saturday
-    ],
-)
-def test_the_maintenance_windows_are_kept_in_eastern_time(moment, ends):
-    found = cwc.maintenance_ends(moment.replace(tzinfo=EASTERN).astimezone(ZoneInfo("UTC")))
-    assert found == (ends.replace(tzinfo=EASTERN) if ends else None)
 
 
 def test_the_rate_limit_spreads_sends_over_seconds(db):
