@@ -162,7 +162,9 @@ class Stack:
         self.processes = {}
         self.web_cgroup = None
         # A clean environment, so that settings exported in the shell (or by the test settings) do not leak in.
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+        # Debian's faketime (LD_PRELOAD, FAKETIME*) is kept, so that a run under it (CI's run inside the
+        # Senate's maintenance window) moves the whole stack's clock, not only this script's.
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED")
         self.env = {name: os.environ[name] for name in keep if name in os.environ}
         self.env.update(
             {

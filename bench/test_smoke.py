@@ -26,7 +26,9 @@ def _bench_stores():
 
 def _run(args, timeout, **settings):
     """Run a bench script as someone would from a shell: a clean environment with only SETTINGS added."""
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    # A fake clock (Debian's faketime, as `make test-in-window` uses) reaches the bench and its stack.
+    kept = ("PATH", "HOME", "LANG", "LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED")
+    env = {name: os.environ[name] for name in kept if name in os.environ}
     env.update(settings)
     return subprocess.run(
         [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout

@@ -19,6 +19,7 @@ from django.conf import settings
 from petitions.tests.conftest import (  # noqa: F401 - fixtures are found by name
     free_port,
     purge_broker,
+    service_env,
     smtp_server,
     wait_until,
     worker_database_url,
@@ -157,7 +158,7 @@ class RedisServer:
         self.process = subprocess.Popen(  # noqa: S603
             [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=service_env(),
         )  # fmt: skip
         wait_until(self._answers, timeout=10, message=f"redis-server on port {self.port}")
         return self

@@ -61,6 +61,16 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def service_env():
+    """The environment for a server a test starts (redis-server): without a fake clock.
+
+    The suite is run under Debian's faketime to show that no test depends on the date or hour
+    (`make test-clocks`); a server is outside the code under test, as PostgreSQL is, and
+    redis-server does not start with libfaketime loaded.
+    """
+    return {name: value for name, value in os.environ.items() if name not in ("LD_PRELOAD", "FAKETIME")}
+
+
 def wait_until(predicate, timeout=30, interval=0.1, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

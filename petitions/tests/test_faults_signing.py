@@ -23,7 +23,16 @@ from petitions import services
 from petitions.models import Letter, Signature
 from petitions.tasks import sweep_confirmations
 
-from .conftest import BASE_DIR, WorkerProcess, free_port, make_president, sign_data, wait_until, worker_env
+from .conftest import (
+    BASE_DIR,
+    WorkerProcess,
+    free_port,
+    make_president,
+    service_env,
+    sign_data,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +53,9 @@ class RedisServer:
 
     def start(self):
         command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=service_env()
+        )
         wait_until(lambda: _port_open(self.port), timeout=10, message="redis-server to listen")
         return self
 
