@@ -223,16 +223,25 @@ def confirm(request, token):
         context = {"petition": services.petition_of_expired_confirmation(token)}
         return render(request, "petitions/link_invalid.html", context, status=400)
     petition = signature.petition
-    if signature.status == Signature.Status.CONFIRMED:
+    if signature.status == Signature.Status.CONFIRMED or (
+        signature.status == Signature.Status.PENDING and signature.address_confirmed()
+    ):
         return render(request, "petitions/already_confirmed.html", {"petition": petition})
     if signature.status != Signature.Status.PENDING or not petition.is_open:
         return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
     # A POST is a submission even when every box is unticked, which sends no field at all.
     form = ConfirmForm(request.POST if request.method == "POST" else None, signature=signature)
     if request.method == "POST" and form.is_valid():
-        services.confirm_signature(signature, form.recipient_ids())
+        if not services.confirm_signature(signature, form.recipient_ids()):
+            # A second click, or another attempt of this address confirmed first.
+            return render(request, "petitions/already_confirmed.html", {"petition": petition})
         return redirect("petitions:thanks", token=services.status_token(signature))
-    context = {"petition": petition, "signature": signature, "form": form}
+    context = {
+        "petition": petition,
+        "signature": signature,
+        "form": form,
+        "letters": services.letters_to_confirm(signature),
+    }
     return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
 
 
