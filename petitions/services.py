@@ -64,7 +64,9 @@ _SIGNER_FIELDS = (
 
 def details_hash(fields, recipients):
     """A hash of exactly what one signing attempt sent: the details, the letter seen and the recipients."""
-    sent = [fields[name] for name in (*_SIGNER_FIELDS, "language", "letter_hash")]
+    # The address as normalized: the same person typing it another way is the same attempt.
+    names = [name for name in _SIGNER_FIELDS if name != "email"]
+    sent = [fields[name] for name in (*names, "email_normalized", "language", "letter_hash")]
     sent.append(sorted(getattr(recipient, "pk", recipient) for recipient in recipients))
     return hashlib.sha256(json.dumps(sent, ensure_ascii=False).encode()).hexdigest()
 
@@ -188,12 +190,42 @@ def petition_of_expired_confirmation(token):
     return signature.petition if signature else None
 
 
+def _signer_link_max_age():
+    return settings.SIGNER_LINK_MAX_AGE_DAYS * 86400
+
+
 def signature_from_status(token):
-    return signature_from_token(token, _STATUS_SALT)
+    """The signature a status link names, or None when forged, stale or older than SIGNER_LINK_MAX_AGE_DAYS."""
+    return signature_from_token(token, _STATUS_SALT, max_age=_signer_link_max_age())
 
 
 def signature_from_withdraw(token):
-    return signature_from_token(token, _WITHDRAW_SALT)
+    """The signature a withdraw link names, or None when forged, stale or older than SIGNER_LINK_MAX_AGE_DAYS."""
+    return signature_from_token(token, _WITHDRAW_SALT, max_age=_signer_link_max_age())
+
+
+def petition_of_expired_signer_link(token):
+    """The petition a genuine status or withdraw link was for, once it is too old; None for any other token."""
+    for salt in (_STATUS_SALT, _WITHDRAW_SALT):
+        if signature_from_token(token, salt, max_age=_signer_link_max_age()) is not None:
+            return None
+        signature = signature_from_token(token, salt)
+        if signature is not None:
+            return signature.petition
+    return None
+
+
+def send_new_links(petition, email):
+    """E-mail new status and withdraw links to this address's signature, if it has one; say nothing either way."""
+    from .tasks import send_links
+
+    signature = (
+        Signature.objects.filter(petition=petition, email_normalized=normalize_email(email))
+        .filter(status=Signature.Status.CONFIRMED)
+        .first()
+    )
+    if signature is not None:
+        transaction.on_commit(lambda: send_links.delay(signature.pk), robust=True)
 
 
 def absolute(path):
@@ -314,14 +346,19 @@ def confirm_signature(signature, recipient_ids=None):
 
 
 def withdraw(signature):
-    """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent."""
+    """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent.
+
+    Every other unconfirmed attempt with the signer's address goes too: the address is theirs.
+    """
     with transaction.atomic():
         locked = Signature.objects.select_for_update().get(pk=signature.pk)
         if locked.status == Signature.Status.WITHDRAWN:
             return False
         locked.letters.filter(status__in=[Letter.Status.QUEUED, Letter.Status.NEEDS_ACTION]).update(
-            status=Letter.Status.CANCELLED, body=""
+            status=Letter.Status.CANCELLED
         )
+        if locked.email_normalized:
+            locked.other_attempts().delete()
         erase_personal_data(locked)
         locked.status = Signature.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
@@ -331,13 +368,24 @@ def withdraw(signature):
 
 
 def erase_personal_data(signature):
-    """Blank every field that names or locates a person; the row stays for counting."""
-    for field in ("first_name", "last_name", "email", "email_normalized", "address", "city", "phone", "note"):
+    """Blank every field that names or locates a person, in SIGNATURE and in every copy of its letters.
+
+    The signature's row stays for counting (the caller saves it). Its letters keep their delivery
+    id, recipient, channel, status and dates, so counts and the audit still add up, and a print
+    batch's stamp, which names no signer; their text, and the channels' answers and errors, which
+    may quote it, are blanked. So are the errors of updates sent to the signer, which may name the
+    address.
+    """
+    from .delivery.printing import BATCH_PREFIX
+
+    for field in (
+        "first_name", "last_name", "email", "email_normalized", "address", "city", "zip_code", "phone", "note",
+        "ip_hash", "ip_prefix_hash", "letter_text", "details_hash",
+    ):  # fmt: skip
         setattr(signature, field, "")
-    signature.zip_code = ""
-    signature.ip_hash = ""
-    signature.ip_prefix_hash = ""
-    signature.letter_text = ""
+    signature.letters.update(body="", last_error="")
+    signature.letters.exclude(response__startswith=BATCH_PREFIX).exclude(response="").update(response="")
+    signature.update_deliveries.update(error="")
 
 
 def petition_for_signing(slug):

@@ -259,6 +259,20 @@ def send_receipt(self, signature_id):
     Signature.objects.filter(pk=signature_id).update(receipt_sent_at=timezone.now())
 
 
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def send_links(self, signature_id):
+    """E-mail a confirmed signer new status and withdraw links, as they asked on an expired link's page."""
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None or signature.status != Signature.Status.CONFIRMED:
+        return
+    try:
+        emails.send_to_signer(signature, "links")
+    except Exception as exc:
+        if not _is_temporary(exc):
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
+
+
 def _retry_delay(attempts):
     """Exponential backoff with jitter, so retries from a burst do not arrive together."""
     base = settings.LETTER_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)

@@ -245,9 +245,23 @@ def confirm(request, token):
     return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
 
 
+def _expired_link(request, token):
+    """The page of a genuine signer's link past its age, offering new links by e-mail; None for any other link."""
+    petition = services.petition_of_expired_signer_link(token)
+    if petition is None:
+        return None
+    context = {"petition": petition, "form": ResendForm(), "link_days": settings.SIGNER_LINK_MAX_AGE_DAYS}
+    return render(request, "petitions/link_expired.html", context, status=410)
+
+
 def thanks(request, token):
     signature = services.signature_from_status(token)
-    if signature is None or signature.status != Signature.Status.CONFIRMED:
+    if signature is None:
+        expired = _expired_link(request, token)
+        if expired is None:
+            raise Http404
+        return expired
+    if signature.status != Signature.Status.CONFIRMED:
         raise Http404
     context = {
         "petition": signature.petition,
@@ -261,7 +275,10 @@ def thanks(request, token):
 def status(request, token):
     signature = services.signature_from_status(token)
     if signature is None:
-        raise Http404
+        expired = _expired_link(request, token)
+        if expired is None:
+            raise Http404
+        return expired
     letters = signature.letters.select_related("recipient")
     return render(request, "petitions/status.html", {"signature": signature, "letters": letters})
 
@@ -270,13 +287,30 @@ def status(request, token):
 def withdraw(request, token):
     signature = services.signature_from_withdraw(token)
     if signature is None:
-        return render(request, "petitions/link_invalid.html", status=400)
+        expired = _expired_link(request, token)
+        return expired or render(request, "petitions/link_invalid.html", status=400)
     if request.method == "POST":
         services.withdraw(signature)
         return render(request, "petitions/withdrawn.html")
     if signature.status == Signature.Status.WITHDRAWN:
         return render(request, "petitions/withdrawn.html")
     return render(request, "petitions/withdraw.html", {"signature": signature})
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "POST"])
+def new_links(request, slug):
+    """Ask for new status and withdraw links by e-mail, as an expired link's page offers."""
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        # Past the limits nothing is sent, and the answer is the same: it reveals nothing either way.
+        if abuse.resend_allowed(request, petition, services.normalize_email(email)):
+            services.send_new_links(petition, email)
+        messages.success(request, _("If that address has signed this petition, we have sent it new links."))
+        return redirect("petitions:new-links", slug=slug)
+    return render(request, "petitions/link_expired.html", {"petition": petition, "form": form, "asked": True})
 
 
 def delivered(request, slug):
