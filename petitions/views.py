@@ -1,5 +1,6 @@
 """Pages for supporters: the appeal, signing, confirming, status and withdrawal."""
 
+import copy
 import hashlib
 
 from csp.decorators import csp_replace
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -64,20 +65,25 @@ PAGE_CACHE_SECONDS = 30
 def _public_detail(request, petition):
     """The petition page without a token, from the cache when nothing it shows has changed.
 
-    The key holds every value the page shows (the petition's fields, the count, the recipients),
-    so a new count shows at once and an organizer's edit as soon as this process reads the petition
-    again (models.KEPT_SECONDS). Only visitors without cookies share it:
-    a visitor with cookies may have a message waiting (the petition closed while they signed).
+    The key holds what the page shows: its path and language, and every value on it (the
+    petition's fields, the count, the recipients), so a new count shows at once and an organizer's
+    edit as soon as this process reads the petition again (models.KEPT_SECONDS). A query string
+    changes nothing on the page, so it is not in the key: a link with utm_* tags is served the
+    crowd's copy, and a random one (?x=<random>, to make the site render every request) is too.
+    The copy is rendered as if there were no query string, so that none reaches the page's links.
+    Only visitors without cookies share it: a visitor with cookies may have a message waiting (the
+    petition closed while they signed).
     """
     key = None
     if not request.COOKIES:
         fields = repr([getattr(petition, f.attname) for f in Petition._meta.concrete_fields])
         recipients = Recipient.objects.active().aggregate(n=Count("pk"), last=Max("updated_at"))
-        version = f"{fields}{petition.confirmed_count()}{recipients}{request.get_full_path()}"
+        version = f"{fields}{petition.confirmed_count()}{recipients}{request.path}"
         key = f"petition-page:{translation.get_language()}:{hashlib.sha256(version.encode()).hexdigest()}"
         content = cache.get(key)
         if content is not None:
             return HttpResponse(content)
+        request = _without_query(request)
     # The form is built only for a render: its fields and layout cost more than the cached page.
     form = SignatureForm(petition=petition)
     form.fields["form_started"].initial = ""
@@ -85,6 +91,16 @@ def _public_detail(request, petition):
     if key:
         cache.set(key, response.content, PAGE_CACHE_SECONDS)
     return response
+
+
+def _without_query(request):
+    """REQUEST as if it had come without a query string, for a page that is the same for any."""
+    if not request.META.get("QUERY_STRING"):
+        return request
+    bare = copy.copy(request)
+    bare.META = {**request.META, "QUERY_STRING": ""}
+    bare.GET = QueryDict()
+    return bare
 
 
 def _detail_context(petition, form):
