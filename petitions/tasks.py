@@ -517,7 +517,7 @@ def sweep_confirmations(limit=1000):
 
 @shared_task
 def purge_personal_data():
-    """Erase unconfirmed signatures past their time, and signers' data on long-closed petitions."""
+    """Erase unconfirmed signatures past their time, signers' data on long-closed petitions, old log-in records."""
     from . import services
 
     now = timezone.now()
@@ -543,7 +543,23 @@ def purge_personal_data():
         .exclude(ip_hash="", ip_prefix_hash="")
         .update(ip_hash="", ip_prefix_hash="")
     )
-    return {"deleted_unconfirmed": deleted, "erased_closed": erased, "dropped_ip_hashes": dropped}
+    return {
+        "deleted_unconfirmed": deleted,
+        "erased_closed": erased,
+        "dropped_ip_hashes": dropped,
+        "dropped_login_records": _purge_login_records(now),
+    }
+
+
+def _purge_login_records(now):
+    """Drop django-axes' records of staff log-ins older than STAFF_LOGIN_RETENTION_DAYS; how many went."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    before = now - timedelta(days=settings.STAFF_LOGIN_RETENTION_DAYS)
+    return sum(
+        model.objects.filter(attempt_time__lt=before).delete()[0]
+        for model in (AccessAttempt, AccessFailureLog, AccessLog)
+    )
 
 
 @shared_task(acks_late=True)

@@ -4,27 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('petitions', '0007_letter_due'),
+        ("petitions", "0007_letter_due"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='signature',
-            name='one_signature_per_email',
+            model_name="signature",
+            name="one_signature_per_email",
         ),
         migrations.AddField(
-            model_name='signature',
-            name='details_hash',
-            field=models.CharField(blank=True, max_length=64, verbose_name='hash of the details sent'),
+            model_name="signature",
+            name="details_hash",
+            field=models.CharField(blank=True, max_length=64, verbose_name="hash of the details sent"),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'confirmed'), models.Q(('email_normalized', ''), _negated=True)), fields=('petition', 'email_normalized'), name='one_confirmed_signature_per_email'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "confirmed"), models.Q(("email_normalized", ""), _negated=True)),
+                fields=("petition", "email_normalized"),
+                name="one_confirmed_signature_per_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'quarantined'])), fields=('petition', 'email_normalized', 'details_hash'), name='one_attempt_per_details'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "quarantined"])),
+                fields=("petition", "email_normalized", "details_hash"),
+                name="one_attempt_per_details",
+            ),
         ),
     ]
