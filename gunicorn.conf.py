@@ -101,7 +101,8 @@ control_socket_disable = True
 
 # Logs: one line per event on stdout (access) and stderr (gunicorn's own), in the site's format.
 # The access line names the request id and never the client's address (%(h)s), the query string
-# (%(q)s, where a form may carry an e-mail address), the referrer or the user agent.
+# (%(q)s, where a form may carry an e-mail address), the referrer or the user agent, and the path's
+# signed token in a signer's link is replaced (campaign.logs.redact_tokens).
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%({x-request-id}o)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
@@ -114,13 +115,13 @@ logconfig_dict = logging_config(
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "access",
-            "filters": ["scrub_email"],
+            "filters": ["scrub_email", "redact_tokens"],
         },
         "error": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
             "formatter": "app",
-            "filters": ["request_id", "scrub_email"],
+            "filters": ["request_id", "scrub_email", "redact_tokens"],
         },
     },
     root={"handlers": ["error"], "level": "INFO"},

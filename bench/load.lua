@@ -4,6 +4,8 @@
 -- in order and can time them itself. Settings come from the environment (bench/run.py sets them):
 --   BENCH_MODE      "get" (GET BENCH_PATH) or "sign" (GET BENCH_FORM_PATH, then POST BENCH_PATH)
 --   BENCH_PATH      the page to read, or the address the sign form posts to
+--   BENCH_RANDOM_QUERY  "1": each GET adds a query string of its own (?x=<random>), as a visitor
+--                   trying to make the site render every request would
 --   BENCH_FORM_PATH where a signer gets the form's CSRF token and start stamp
 --   BENCH_RATE      signatures (sign) or requests (get) per second per thread; 0 = as fast as possible
 --   BENCH_MIN_AGE   seconds a form's start stamp must age before it is sent (the bot trap's minimum)
@@ -29,6 +31,7 @@ local min_age = tonumber(os.getenv("BENCH_MIN_AGE") or "0")
 local phase = tonumber(os.getenv("BENCH_PHASE") or "0")
 local origin = os.getenv("BENCH_ORIGIN") or ""
 local samples_path = os.getenv("BENCH_SAMPLES")
+local random_query = os.getenv("BENCH_RANDOM_QUERY") == "1"
 
 local threads = {}
 local next_id = 1
@@ -119,7 +122,12 @@ function request()
   end
   kind = mode == "sign" and "form" or "get"
   sent_at = now()
-  return wrk.format("GET", mode == "sign" and form_path or path, base_headers(string.format("10.200.%d.1", tid)))
+  local target = mode == "sign" and form_path or path
+  if random_query then
+    count = count + 1
+    target = string.format("%s?x=%d.%d.%d", target, tid, count, math.random(1, 1000000000))
+  end
+  return wrk.format("GET", target, base_headers(string.format("10.200.%d.1", tid)))
 end
 
 local function remember_token(headers, body)

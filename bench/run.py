@@ -462,7 +462,9 @@ def cpu_by_role(stack):
 # --- Load ---------------------------------------------------------------------------------------
 
 
-def run_wrk(stack, name, mode, path, seconds, connections, rate=0, min_age=0, phase=0, form_path=None):
+def run_wrk(
+    stack, name, mode, path, seconds, connections, rate=0, min_age=0, phase=0, form_path=None, random_query=False
+):
     """Run wrk with bench/load.lua for SECONDS; return its samples (kind, sent, latency, status) and errors."""
     samples_file = stack.logs / f"wrk-{name}.samples"
     env = dict(os.environ)
@@ -475,6 +477,7 @@ def run_wrk(stack, name, mode, path, seconds, connections, rate=0, min_age=0, ph
         BENCH_PHASE=str(phase),
         BENCH_ORIGIN=f"https://127.0.0.1:{stack.port}",
         BENCH_SAMPLES=str(samples_file),
+        BENCH_RANDOM_QUERY="1" if random_query else "0",
     )
     command = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{math.ceil(seconds)}s", "--timeout", "10s",
                "-s", str(BENCH_DIR / "load.lua"), f"http://127.0.0.1:{stack.port}"]  # fmt: skip
@@ -508,9 +511,11 @@ def summarize(samples, kind, window_start, seconds, ok=(200, 299)):
     }
 
 
-def read_phase(stack, name, path, config):
+def read_phase(stack, name, path, config, random_query=False):
     warmup, seconds = config["warmup"], config["read_seconds"]
-    started, samples, socket_errors = run_wrk(stack, name, "get", path, warmup + seconds, config["connections"])
+    started, samples, socket_errors = run_wrk(
+        stack, name, "get", path, warmup + seconds, config["connections"], random_query=random_query
+    )
     result = summarize(samples, "get", started + warmup, seconds)
     result["socket_errors"] = sum(socket_errors.values())
     result["errors"] += result["socket_errors"]
@@ -847,6 +852,11 @@ def table(results):
         ("petition page GET", "p50/p95/p99 ms", f"{r['page']['p50_ms']}/{r['page']['p95_ms']}/{r['page']['p99_ms']}",
          "page_p99_ms", r["page"]["p99_ms"]),
         ("petition page GET", "errors", r["page"]["errors"], None),
+        # A random query string per request: served the crowd's copy, at the plain page's rate.
+        ("page GET, random query", "req/s", r["page_query"]["ok_per_s"], None),
+        ("page GET, random query", "p50/p95/p99 ms",
+         f"{r['page_query']['p50_ms']}/{r['page_query']['p95_ms']}/{r['page_query']['p99_ms']}", None),
+        ("page GET, random query", "errors", r["page_query"]["errors"], None),
         ("count endpoint GET", "req/s", r["count"]["ok_per_s"], "count_rps"),
         ("count endpoint GET", "p50/p95/p99 ms",
          f"{r['count']['p50_ms']}/{r['count']['p95_ms']}/{r['count']['p99_ms']}", None),
@@ -896,7 +906,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a few seconds of tiny load, to check the harness works")
     parser.add_argument("--out", help="where to write the JSON (default bench/results/<time>.json)")
-    parser.add_argument("--only", help="comma-separated phases to run (page,count,widget,paced,sign,alone,email,cwc)")
+    parser.add_argument(
+        "--only", help="comma-separated phases to run (page,count,widget,page_query,paced,sign,alone,email,cwc)"
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for every process (WEB_THREADS=2)"
     )
@@ -967,6 +979,10 @@ def main():
         for name, path in (("page", PAGE), ("count", COUNT), ("widget", WIDGET)):
             print(f"bench: {name} GET {path}", flush=True)
             phases[name] = read_phase(stack, name, path, config) if wanted(name) else dict(empty)
+        print(f"bench: page GET {PAGE}?x=<random>", flush=True)
+        phases["page_query"] = (
+            read_phase(stack, "page_query", PAGE, config, random_query=True) if wanted("page_query") else dict(empty)
+        )
         print(f"bench: signing at {config['paced_rate']}/s, timing the confirmation e-mails", flush=True)
         phases["paced"] = (
             confirmation_phase(stack, config, 1, min_age)

@@ -1,4 +1,4 @@
-"""Log lines for every process: one line per event, tagged with a request id, without e-mail addresses.
+"""Log lines for every process: one line per event, tagged with a request id, without e-mail addresses or tokens.
 
 The web process, the workers and gunicorn itself all log through these filters and this formatter
 (settings.LOGGING and gunicorn.conf.py, both built by logging_config), so one grep for a request id
@@ -24,6 +24,23 @@ def scrub(text):
     if "@" not in text:
         return text
     return _EMAIL.sub(EMAIL_PLACEHOLDER, text)
+
+
+# The signer's links carry a signed token in the path: whoever reads it from a log could confirm,
+# withdraw or read a signature. Tokens after these paths, and anything shaped like a value of
+# django.core.signing (payload:timestamp:signature, the signature 27 or more URL-safe characters),
+# are replaced wherever they appear.
+_TOKEN_PATH = re.compile(r"/(confirm|thanks|status|withdraw|unsubscribe|followup)/[^/\s\"'?#]+")
+_SIGNED_VALUE = re.compile(r"[\w.-]+:[\w-]{4,}:[\w-]{27,}")
+TOKEN_PLACEHOLDER = "[token]"  # noqa: S105 - what replaces a token, not one
+_TOKEN_NAMES = ("confirm", "thanks", "status", "withdraw", "unsubscribe", "followup")
+
+
+def redact_tokens(text):
+    if ":" not in text and not any(f"/{name}/" in text for name in _TOKEN_NAMES):
+        return text
+    text = _TOKEN_PATH.sub(lambda match: f"/{match.group(1)}/{TOKEN_PLACEHOLDER}", text)
+    return _SIGNED_VALUE.sub(TOKEN_PLACEHOLDER, text)
 
 
 class RequestIdFilter(logging.Filter):
@@ -57,6 +74,24 @@ class ScrubEmailFilter(logging.Filter):
         return True
 
 
+class RedactTokensFilter(logging.Filter):
+    """Replaces the signed tokens of signers' links in the message and traceback (see redact_tokens)."""
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # A broken format string: let logging report it as it always does.
+            return True
+        record.msg, record.args = redact_tokens(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_tokens(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_tokens(record.stack_info)
+        return True
+
+
 class OneLineFormatter(logging.Formatter):
     """Keeps a traceback on its event's line, so a log collector never splits one event in many."""
 
@@ -75,7 +110,7 @@ def logging_config(formats, handlers, root, loggers=None):
     """A logging.config.dictConfig for one process: its handlers, on one-line formatters and these filters.
 
     FORMATS maps each formatter's name to its format; every handler may name the filters
-    "request_id" and "scrub_email".
+    "request_id", "scrub_email" and "redact_tokens".
     """
     return {
         "version": 1,
@@ -83,6 +118,7 @@ def logging_config(formats, handlers, root, loggers=None):
         "filters": {
             "request_id": {"()": "campaign.logs.RequestIdFilter"},
             "scrub_email": {"()": "campaign.logs.ScrubEmailFilter"},
+            "redact_tokens": {"()": "campaign.logs.RedactTokensFilter"},
         },
         "formatters": {
             name: {"()": "campaign.logs.OneLineFormatter", "format": line_format}

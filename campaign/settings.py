@@ -302,6 +302,12 @@ LETTER_RETRY_BASE_SECONDS = env_int("LETTER_RETRY_BASE_SECONDS", 60)
 LETTER_LEASE_SECONDS = env_int("LETTER_LEASE_SECONDS", 300)
 UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30)
 CLOSED_PETITION_RETENTION_DAYS = env_int("CLOSED_PETITION_RETENTION_DAYS", 180)
+# django-axes' records of staff log-ins (addresses, browsers, usernames) are dropped after this many
+# days: long enough to look into a break-in attempt, not a history of where staff work from.
+STAFF_LOGIN_RETENTION_DAYS = env_int("STAFF_LOGIN_RETENTION_DAYS", 30)
+# A signer's status and withdraw links work this long; then their page offers new ones by e-mail.
+# A link forwarded or left in an old mailbox stops opening the signer's letters after the retention period.
+SIGNER_LINK_MAX_AGE_DAYS = env_int("SIGNER_LINK_MAX_AGE_DAYS", CLOSED_PETITION_RETENTION_DAYS)
 # Updates to signers: how many e-mails a second, how many a task sends before it hands over to
 # the next, and how long a claimed e-mail may stay unconfirmed before it counts as interrupted.
 UPDATE_SEND_RATE = float(env("UPDATE_SEND_RATE", "5"))
@@ -313,13 +319,18 @@ FOLLOWUP_REMINDER_DAYS = env_int("FOLLOWUP_REMINDER_DAYS", 7)
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 180)
 LEGISLATORS_URL = env("LEGISLATORS_URL", "https://unitedstates.github.io/congress-legislators/legislators-current.json")
 
-# One line per event with the request (or task) id, e-mail addresses scrubbed (campaign/logs.py).
+# One line per event with the request (or task) id, e-mail addresses and signers' tokens taken out
+# (campaign/logs.py).
 # Workers and beat use this too (campaign/celery.py); gunicorn.conf.py builds gunicorn's alike.
 LOG_FORMAT = LINE_FORMAT
 LOGGING = logging_config(
     formats={"line": LOG_FORMAT},
     handlers={
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id", "scrub_email"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["request_id", "scrub_email", "redact_tokens"],
+        }
     },
     root={"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     loggers={"django.db.backends": {"level": "WARNING"}},
@@ -371,6 +382,9 @@ RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
 # The least time, in seconds, a person takes between seeing the form and sending it; 0 turns the
 # check off.
 SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
+# How long a shown form's stamp may be sent back (each stamp signs once); a form open longer comes
+# back with a request to send it again.
+SIGN_FORM_MAX_SECONDS = env_int("SIGN_FORM_MAX_SECONDS", 4 * 3600)
 # An optional CAPTCHA on the sign form: "" (off), "turnstile" or "hcaptcha".
 CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER").lower()
 if CAPTCHA_PROVIDER not in ("", "turnstile", "hcaptcha"):

@@ -6,6 +6,7 @@ and its signature is quarantined for organizers to release or delete, so a bot l
 
 import ipaddress
 import logging
+import secrets
 import time
 
 from django.conf import settings
@@ -37,6 +38,7 @@ class Reason:
     RATE_EMAIL = "rate-email"
     HONEYPOT = "honeypot"
     TOO_FAST = "too-fast"
+    REUSED_STAMP = "reused-stamp"
     NETWORK = "blocked-network"
 
 
@@ -174,20 +176,54 @@ def resend_allowed(request, petition, email_normalized):
 # --- Bot traps ----------------------------------------------------------------------------------
 
 
-def form_started_token():
-    """A signed timestamp the form carries, so we know how long the person took to fill it in."""
-    return signing.dumps(time.time(), salt=_FORM_STARTED_SALT)
+def form_started_token(started=None):
+    """A signed stamp the form carries: when it was shown (STARTED, now by default) and a one-time nonce.
+
+    The time says how long the person took to fill the form in; the nonce lets a stamp be used for
+    one signature only (form_stamp_reused), so a bot cannot fetch one and post with it for ever.
+    """
+    return signing.dumps(
+        [time.time() if started is None else started, secrets.token_urlsafe(12)], salt=_FORM_STARTED_SALT
+    )
+
+
+def _read_stamp(token):
+    """(started, nonce) of a genuine stamp, or None."""
+    try:
+        started, nonce = signing.loads(token or "", salt=_FORM_STARTED_SALT)
+        return float(started), str(nonce)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
 
 
 def filled_too_fast(token):
     """True when the form came back sooner than a person could fill it in, or without a valid stamp."""
     if settings.SIGN_MIN_SECONDS <= 0:
         return False
-    try:
-        started = float(signing.loads(token or "", salt=_FORM_STARTED_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
-        return True
-    return time.time() - started < settings.SIGN_MIN_SECONDS
+    stamp = _read_stamp(token)
+    return stamp is None or time.time() - stamp[0] < settings.SIGN_MIN_SECONDS
+
+
+def form_stamp_expired(token):
+    """True for a genuine stamp older than SIGN_FORM_MAX_SECONDS: the form was open too long to take."""
+    stamp = _read_stamp(token)
+    return stamp is not None and time.time() - stamp[0] > settings.SIGN_FORM_MAX_SECONDS
+
+
+def form_stamp_reused(token):
+    """True when a genuine stamp has already come with a signature: each stamp signs once.
+
+    The nonce is remembered for as long as its stamp can be taken (SIGN_FORM_MAX_SECONDS). On Redis
+    that is one round trip; with the cache unreachable, RATELIMIT_FAIL_OPEN decides, as for the limits.
+    """
+    stamp = _read_stamp(token)
+    if stamp is None:
+        return False
+    key, timeout = f"form-stamp:{stamp[1]}", settings.SIGN_FORM_MAX_SECONDS + 60
+    if hasattr(cache, "count_many"):
+        counts = cache.count_many({key: timeout})
+        return counts[key] > 1 if counts else not settings.RATELIMIT_FAIL_OPEN
+    return not cache.add(key, 1, timeout)
 
 
 # --- CAPTCHA ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from . import exports
 from .delivery import channel_class
 from .models import (
     BlockedEmailDomain,
@@ -344,7 +345,7 @@ class SignatureAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).order_by("pk").values_list(*EXPORT_FIELDS)
         record = SignatureExport.objects.create(
-            user=request.user, username=request.user.get_username(), filters=request.GET.urlencode()
+            user=request.user, username=request.user.get_username(), filters=exports.filter_record(request.GET)
         )
         writer = csv.writer(_Echo())
 

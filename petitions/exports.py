@@ -16,6 +16,22 @@ SIGNER_FIELDS = ("first_name", "last_name", "city", "state", "country")
 _STANDING = [status for status in Letter.Status.values if status != Letter.Status.CANCELLED]
 
 
+def filter_record(query):
+    """The admin list's QUERY (a QueryDict) as an export record keeps it: the filter, never what was searched.
+
+    The search box takes names, e-mail addresses and ZIP codes, so the record says only that a
+    search narrowed the list, and whether it was for an e-mail address; any other value with an
+    "@" in it goes the same way. Filters (petition, state, status, dates) are kept as they are.
+    """
+    kept = query.copy()
+    for name, values in query.lists():
+        if name == "q":
+            kept.setlist(name, ["[e-mail-address]" if "@" in value else "[search]" for value in values if value])
+        elif any("@" in value for value in values):
+            kept.setlist(name, ["[removed]" for _value in values])
+    return kept.urlencode(safe="[]")
+
+
 def signers_for(petition, recipient):
     """Confirmed signers of PETITION whose letter to RECIPIENT stands (not cancelled), by state and name."""
     return (

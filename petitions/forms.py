@@ -4,6 +4,7 @@ import bisect
 import functools
 import re
 import sys
+import time
 import unicodedata
 from array import array
 from pathlib import Path
@@ -215,6 +216,8 @@ class SignatureForm(_CleanTextMixin, forms.Form):
             return abuse.Reason.HONEYPOT
         if abuse.filled_too_fast(self.data.get("form_started")):
             return abuse.Reason.TOO_FAST
+        if abuse.form_stamp_reused(self.data.get("form_started")):
+            return abuse.Reason.REUSED_STAMP
         return ""
 
     def clean_email(self):
@@ -246,6 +249,12 @@ class SignatureForm(_CleanTextMixin, forms.Form):
 
     def clean(self):
         self._clean_text_fields()
+        if abuse.form_stamp_expired(self.data.get("form_started")):
+            self.add_error(None, gettext("This form was open for a long time. Please check it and send it again."))
+            # The form comes back with a new stamp, dated as if shown just long enough ago: the person
+            # has filled it in already.
+            self.data = self.data.copy()
+            self.data["form_started"] = abuse.form_started_token(time.time() - settings.SIGN_MIN_SECONDS)
         if abuse.captcha_enabled():
             token = self.data.get(abuse.CAPTCHA_RESPONSE_FIELDS[settings.CAPTCHA_PROVIDER])
             if not abuse.captcha_passed(token, self.client_ip or ""):

@@ -310,9 +310,10 @@ class SignatureQuerySet(models.QuerySet):
         """Insert the new SIGNATURE and its RECIPIENTS together, all or nothing; IntegrityError if it exists.
 
         On PostgreSQL it is one statement, which is atomic by itself: the signature's INSERT and the
-        recipients' INSERT in a WITH. The ORM's create(), add() and transaction took four round trips
-        to the database (BEGIN, two INSERTs, COMMIT) and about 0.6 ms more of the web's CPU per
-        signature, a tenth of what signing costs it (docs/benchmarks.md, session 8). Inside a
+        recipients' INSERT in a WITH. The ORM's public API takes four round trips to the database
+        (BEGIN, two INSERTs, COMMIT): measured in one process in alternating rounds (bench/sign_cpu.py's
+        Signer), create() and add() in atomic() cost 32 % more CPU per signing POST (3.90 ms against
+        2.96, 2,000 POSTs each way), bulk_create() for both 30 % more (4.27 against 3.29). Inside a
         transaction it runs in a savepoint of its own, so that a duplicate leaves that transaction
         usable, as create() in atomic() would. Other databases take the ORM's way.
         """
@@ -408,6 +409,9 @@ class Signature(models.Model):
     language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
     letter_hash = models.CharField(_("hash of the letter signed"), max_length=64)
     letter_text = models.TextField(_("letter signed"), blank=True)
+    # Each signing attempt is a row of its own, with its own link: a hash of what it was sent with
+    # tells a double click (the same details again) from someone else's attempt with the address.
+    details_hash = models.CharField(_("hash of the details sent"), max_length=64, blank=True)
     recipients = models.ManyToManyField(Recipient, verbose_name=_("recipients"), blank=True)
     wants_updates = models.BooleanField(_("agreed to receive updates"), default=False)
     ip_hash = models.CharField(_("keyed hash of the IP address"), max_length=64, blank=True)
@@ -432,13 +436,21 @@ class Signature(models.Model):
         ordering = ["-created_at"]
         permissions = [("export_signature", _("Can export signatures as CSV"))]
         constraints = [
-            # One signature per person per petition. A withdrawn signature's e-mail is erased,
-            # so the person may sign again later.
+            # One confirmed signature per person per petition. Unconfirmed attempts may be many (a
+            # stranger may try the address too): confirming one voids the others. A withdrawn
+            # signature's e-mail is erased, so the person may sign again later.
             models.UniqueConstraint(
                 fields=["petition", "email_normalized"],
-                condition=~models.Q(email_normalized=""),
-                name="one_signature_per_email",
-            )
+                condition=models.Q(status="confirmed") & ~models.Q(email_normalized=""),
+                name="one_confirmed_signature_per_email",
+            ),
+            # The same details sent again (a double click, a signer who lost the e-mail) are the
+            # same attempt, not a second one.
+            models.UniqueConstraint(
+                fields=["petition", "email_normalized", "details_hash"],
+                condition=models.Q(status__in=["pending", "quarantined"]),
+                name="one_attempt_per_details",
+            ),
         ]
         indexes = [
             models.Index(fields=["petition", "status"]),
@@ -456,6 +468,24 @@ class Signature(models.Model):
 
     def __str__(self):
         return f"#{self.pk} ({self.get_status_display()})"
+
+    def other_attempts(self):
+        """The unconfirmed attempts to sign this petition with the same address, this one aside."""
+        return Signature.objects.filter(
+            petition_id=self.petition_id,
+            email_normalized=self.email_normalized,
+            status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
+        ).exclude(pk=self.pk)
+
+    def address_confirmed(self):
+        """Whether another signature of this address on this petition is confirmed already."""
+        return (
+            Signature.objects.filter(
+                petition_id=self.petition_id, email_normalized=self.email_normalized, status=Signature.Status.CONFIRMED
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        )
 
     @property
     def lives_abroad(self):

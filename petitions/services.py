@@ -1,5 +1,9 @@
 """The campaign's rules that span records: signing, confirming, withdrawing and writing letters."""
 
+import hashlib
+import json
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -51,38 +55,40 @@ def recipients_for(petition, state, abroad):
     return senators + presidents[:1]
 
 
-def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_reason=""):
-    """Record a signature from the cleaned form DATA and send a confirmation e-mail.
+# The fields of a signature that a signer types or chooses, in the order details_hash reads them.
+_SIGNER_FIELDS = (
+    "title", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "country",
+    "phone", "note", "wants_updates",
+)  # fmt: skip
 
-    1. Most people sign once: the new signature is inserted straight away, and the unique
-       constraint on the petition and normalized e-mail says when this person signed before.
-    2. Then a pending signature of theirs is updated with the new details and gets a fresh
-       confirmation link; a confirmed one is left alone, so the answer never reveals whether an
-       address had signed.
-    3. With a QUARANTINE_REASON (a rate limit, a bot trap, a blocked network) a new signature is
-       kept quarantined, without a confirmation, for organizers to review; an existing one is left
-       as it is. A clean attempt later takes a quarantined signature back to pending.
+
+def details_hash(fields, recipients):
+    """A hash of exactly what one signing attempt sent: the details, the letter seen and the recipients."""
+    # The address as normalized: the same person typing it another way is the same attempt.
+    names = [name for name in _SIGNER_FIELDS if name != "email"]
+    sent = [fields[name] for name in (*names, "email_normalized", "language", "letter_hash")]
+    sent.append(sorted(getattr(recipient, "pk", recipient) for recipient in recipients))
+    return hashlib.sha256(json.dumps(sent, ensure_ascii=False).encode()).hexdigest()
+
+
+def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_reason=""):
+    """Record a signing attempt from the cleaned form DATA and send it a confirmation e-mail.
+
+    1. Every attempt is a row of its own, with its own confirmation link, and nothing ever changes
+       the details of another: whoever signs with someone else's address only makes an attempt that
+       the address's owner can confirm or ignore. Confirming one voids the others of that address
+       (`confirm_signature`). The answer is the same whether or not the address signed before.
+    2. The same details sent again (a double click, a signer who lost the e-mail) find the attempt
+       they made: the unique constraint on the petition, address and `details_hash` of the pending
+       and quarantined attempts says so, and that attempt gets its link again.
+    3. With a QUARANTINE_REASON (a rate limit, a bot trap, a blocked network) a new attempt is kept
+       quarantined, without a confirmation, for organizers to review; an existing one is left as it
+       is. A clean attempt later takes the same details, quarantined, back to pending.
     4. The confirmation e-mail is due from then on, and a worker is reminded once the transaction
        commits (`tasks.remind_confirmations`). If the broker is down the signature is saved all the
        same, and `sweep_confirmations` sends it later.
     """
-    fields = {
-        name: data[name]
-        for name in (
-            "title",
-            "first_name",
-            "last_name",
-            "email",
-            "address",
-            "city",
-            "state",
-            "zip_code",
-            "country",
-            "phone",
-            "note",
-            "wants_updates",
-        )  # fmt: skip
-    }
+    fields = {name: data[name] for name in _SIGNER_FIELDS}
     fields.update(
         email_normalized=normalize_email(data["email"]),
         language=language,
@@ -92,45 +98,41 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
         ip_prefix_hash=ip_prefix_hash,
     )
     chosen = data["recipients"]
+    fields["details_hash"] = details_hash(fields, chosen)
     status = Signature.Status.QUARANTINED if quarantine_reason else Signature.Status.PENDING
-    try:
-        # Inserting first saves a new signature the locking SELECT; on PostgreSQL the signature and
-        # its recipients are one statement.
-        signature = Signature.objects.insert_with_recipients(
-            Signature(petition=petition, status=status, quarantine_reason=quarantine_reason, **fields), chosen
-        )
-    except IntegrityError:
-        pass
-    else:
+    for _attempt in range(2):
+        try:
+            signature = Signature.objects.insert_with_recipients(
+                Signature(petition=petition, status=status, quarantine_reason=quarantine_reason, **fields), chosen
+            )
+        except IntegrityError:
+            signature = _sent_again(petition, fields, quarantine_reason)
+            if signature is None:
+                continue  # confirmed or erased since the INSERT: this attempt is a new one after all
+            return signature
         _confirm_after_commit(signature)
         return signature
-    try:
-        with transaction.atomic():
-            signature = (
-                Signature.objects.select_for_update()
-                .filter(petition=petition, email_normalized=fields["email_normalized"])
-                .first()
-            )
-            if signature is None:
-                # Erased or withdrawn between the two transactions: sign afresh.
-                signature = Signature.objects.create(
-                    petition=petition, status=status, quarantine_reason=quarantine_reason, **fields
-                )
-                signature.recipients.add(*chosen)
-            elif signature.status in (Signature.Status.PENDING, Signature.Status.QUARANTINED) and not quarantine_reason:
-                for name, value in fields.items():
-                    setattr(signature, name, value)
-                signature.status, signature.quarantine_reason = Signature.Status.PENDING, ""
-                # The new details get a new link, even if a worker is sending the old one now.
-                signature.confirmation_sent_at = signature.confirmation_lease_until = None
-                signature.save()
-                signature.recipients.set(chosen)
-            else:
-                return signature
-            _confirm_after_commit(signature)
-    except IntegrityError:
-        # A double click raced the first submission past the lookup; the first one stands.
-        return Signature.objects.get(petition=petition, email_normalized=fields["email_normalized"])
+    return None
+
+
+def _sent_again(petition, fields, quarantine_reason):
+    """The attempt with exactly these details, sent once more: its link again, or out of quarantine if clean now."""
+    attempt = Signature.objects.filter(
+        petition=petition,
+        email_normalized=fields["email_normalized"],
+        details_hash=fields["details_hash"],
+        status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
+    )
+    signature = attempt.first()
+    if signature is None or quarantine_reason:
+        return signature
+    # Conditional on the status read, so a confirmation or a review meanwhile is left as it is.
+    # The link goes out again, even if a worker is sending it now: the signer asked again.
+    if attempt.filter(pk=signature.pk, status=signature.status).update(
+        status=Signature.Status.PENDING, quarantine_reason="", confirmation_sent_at=None, confirmation_lease_until=None
+    ):
+        signature.status = Signature.Status.PENDING
+        _confirm_after_commit(signature)
     return signature
 
 
@@ -188,12 +190,42 @@ def petition_of_expired_confirmation(token):
     return signature.petition if signature else None
 
 
+def _signer_link_max_age():
+    return settings.SIGNER_LINK_MAX_AGE_DAYS * 86400
+
+
 def signature_from_status(token):
-    return signature_from_token(token, _STATUS_SALT)
+    """The signature a status link names, or None when forged, stale or older than SIGNER_LINK_MAX_AGE_DAYS."""
+    return signature_from_token(token, _STATUS_SALT, max_age=_signer_link_max_age())
 
 
 def signature_from_withdraw(token):
-    return signature_from_token(token, _WITHDRAW_SALT)
+    """The signature a withdraw link names, or None when forged, stale or older than SIGNER_LINK_MAX_AGE_DAYS."""
+    return signature_from_token(token, _WITHDRAW_SALT, max_age=_signer_link_max_age())
+
+
+def petition_of_expired_signer_link(token):
+    """The petition a genuine status or withdraw link was for, once it is too old; None for any other token."""
+    for salt in (_STATUS_SALT, _WITHDRAW_SALT):
+        if signature_from_token(token, salt, max_age=_signer_link_max_age()) is not None:
+            return None
+        signature = signature_from_token(token, salt)
+        if signature is not None:
+            return signature.petition
+    return None
+
+
+def send_new_links(petition, email):
+    """E-mail new status and withdraw links to this address's signature, if it has one; say nothing either way."""
+    from .tasks import send_links
+
+    signature = (
+        Signature.objects.filter(petition=petition, email_normalized=normalize_email(email))
+        .filter(status=Signature.Status.CONFIRMED)
+        .first()
+    )
+    if signature is not None:
+        transaction.on_commit(lambda: send_links.delay(signature.pk), robust=True)
 
 
 def absolute(path):
@@ -215,19 +247,45 @@ def signer_links(signature):
 LETTER_MAX_CHARS = 10_000
 
 
-def render_letter(signature, recipient):
-    """The text of one letter exactly as it will be sent: salutation, the English letter, the note, the closing.
+@dataclass(frozen=True)
+class ComposedLetter:
+    """One letter as it will be sent, in its parts; `body` is the text every channel sends unchanged."""
 
-    A personal note too long for the letter to fit LETTER_MAX_CHARS is cut, so that every channel
-    sends this text unchanged and it stays the record of what was sent.
+    recipient: Recipient
+    salutation: str
+    text: str
+    note: str
+    closing: str
+
+    @property
+    def body(self):
+        return "\n\n".join(part for part in (self.salutation, self.text, self.note, self.closing) if part)
+
+
+def compose_letter(signature, recipient):
+    """The letter SIGNATURE sends RECIPIENT: salutation, the English letter, the note, the closing.
+
+    The confirmation page shows these letters and `confirm_signature` stores their `body`, so what a
+    signer sees is what is sent. A personal note too long for the letter to fit LETTER_MAX_CHARS is
+    cut, so that every channel sends this text unchanged and it stays the record of what was sent.
     """
-    head = [recipient.salutation, signature.letter_text.strip()]
+    salutation, text = recipient.salutation, signature.letter_text.strip()
     closing = "Sincerely,\n" + signature.closing()
     note = signature.note.strip()
-    room = LETTER_MAX_CHARS - len("\n\n".join([*head, closing])) - 2
+    room = LETTER_MAX_CHARS - len("\n\n".join([salutation, text, closing])) - 2
     if len(note) > room:
         note = note[: max(0, room - 1)].rstrip() + "…" if room > 20 else ""
-    return "\n\n".join([*head, note, closing] if note else [*head, closing])
+    return ComposedLetter(recipient=recipient, salutation=salutation, text=text, note=note, closing=closing)
+
+
+def render_letter(signature, recipient):
+    """The text of one letter exactly as it will be sent (see `compose_letter`)."""
+    return compose_letter(signature, recipient).body
+
+
+def letters_to_confirm(signature):
+    """The letters a pending SIGNATURE would send, one per chosen recipient still in office, as composed."""
+    return [compose_letter(signature, recipient) for recipient in signature.recipients.filter(is_active=True)]
 
 
 def confirm_signature(signature, recipient_ids=None):
@@ -235,14 +293,17 @@ def confirm_signature(signature, recipient_ids=None):
 
     1. Lock the row and check it is still pending, so two clicks confirm once.
     2. Narrow the recipients to those the signer kept ticked on the confirmation page.
-    3. Create the letters, and once the transaction commits remind a worker that letters are due.
+    3. Confirm it, unless another attempt of the same address was confirmed first (the unique
+       constraint says so): then this attempt is void and deleted. Otherwise every other attempt
+       of the address is void and deleted.
+    4. Create the letters, and once the transaction commits remind a worker that letters are due.
     Returns True when this call confirmed the signature.
     """
     from .tasks import remind_letters, send_receipt
 
     with transaction.atomic():
-        locked = Signature.objects.select_for_update().get(pk=signature.pk)
-        if locked.status != Signature.Status.PENDING:
+        locked = Signature.objects.select_for_update().filter(pk=signature.pk).first()
+        if locked is None or locked.status != Signature.Status.PENDING:
             return False
         recipients = list(locked.recipients.filter(is_active=True))
         if recipient_ids is not None:
@@ -250,7 +311,15 @@ def confirm_signature(signature, recipient_ids=None):
             locked.recipients.set(recipients)
         locked.status = Signature.Status.CONFIRMED
         locked.confirmed_at = timezone.now()
-        locked.save(update_fields=["status", "confirmed_at"])
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["status", "confirmed_at"])
+        except IntegrityError:
+            # Another attempt of this address was confirmed first: that one stands, this one is void.
+            locked.delete()
+            return False
+        # The other attempts of this address are void: their links stop working, their details go.
+        locked.other_attempts().delete()
         letters = [
             Letter.objects.create(
                 signature=locked,
@@ -277,14 +346,19 @@ def confirm_signature(signature, recipient_ids=None):
 
 
 def withdraw(signature):
-    """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent."""
+    """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent.
+
+    Every other unconfirmed attempt with the signer's address goes too: the address is theirs.
+    """
     with transaction.atomic():
         locked = Signature.objects.select_for_update().get(pk=signature.pk)
         if locked.status == Signature.Status.WITHDRAWN:
             return False
         locked.letters.filter(status__in=[Letter.Status.QUEUED, Letter.Status.NEEDS_ACTION]).update(
-            status=Letter.Status.CANCELLED, body=""
+            status=Letter.Status.CANCELLED
         )
+        if locked.email_normalized:
+            locked.other_attempts().delete()
         erase_personal_data(locked)
         locked.status = Signature.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
@@ -294,13 +368,24 @@ def withdraw(signature):
 
 
 def erase_personal_data(signature):
-    """Blank every field that names or locates a person; the row stays for counting."""
-    for field in ("first_name", "last_name", "email", "email_normalized", "address", "city", "phone", "note"):
+    """Blank every field that names or locates a person, in SIGNATURE and in every copy of its letters.
+
+    The signature's row stays for counting (the caller saves it). Its letters keep their delivery
+    id, recipient, channel, status and dates, so counts and the audit still add up, and a print
+    batch's stamp, which names no signer; their text, and the channels' answers and errors, which
+    may quote it, are blanked. So are the errors of updates sent to the signer, which may name the
+    address.
+    """
+    from .delivery.printing import BATCH_PREFIX
+
+    for field in (
+        "first_name", "last_name", "email", "email_normalized", "address", "city", "zip_code", "phone", "note",
+        "ip_hash", "ip_prefix_hash", "letter_text", "details_hash",
+    ):  # fmt: skip
         setattr(signature, field, "")
-    signature.zip_code = ""
-    signature.ip_hash = ""
-    signature.ip_prefix_hash = ""
-    signature.letter_text = ""
+    signature.letters.update(body="", last_error="")
+    signature.letters.exclude(response__startswith=BATCH_PREFIX).exclude(response="").update(response="")
+    signature.update_deliveries.update(error="")
 
 
 def petition_for_signing(slug):

@@ -259,6 +259,20 @@ def send_receipt(self, signature_id):
     Signature.objects.filter(pk=signature_id).update(receipt_sent_at=timezone.now())
 
 
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def send_links(self, signature_id):
+    """E-mail a confirmed signer new status and withdraw links, as they asked on an expired link's page."""
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None or signature.status != Signature.Status.CONFIRMED:
+        return
+    try:
+        emails.send_to_signer(signature, "links")
+    except Exception as exc:
+        if not _is_temporary(exc):
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from None
+
+
 def _retry_delay(attempts):
     """Exponential backoff with jitter, so retries from a burst do not arrive together."""
     base = settings.LETTER_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
@@ -503,7 +517,7 @@ def sweep_confirmations(limit=1000):
 
 @shared_task
 def purge_personal_data():
-    """Erase unconfirmed signatures past their time, and signers' data on long-closed petitions."""
+    """Erase unconfirmed signatures past their time, signers' data on long-closed petitions, old log-in records."""
     from . import services
 
     now = timezone.now()
@@ -529,7 +543,23 @@ def purge_personal_data():
         .exclude(ip_hash="", ip_prefix_hash="")
         .update(ip_hash="", ip_prefix_hash="")
     )
-    return {"deleted_unconfirmed": deleted, "erased_closed": erased, "dropped_ip_hashes": dropped}
+    return {
+        "deleted_unconfirmed": deleted,
+        "erased_closed": erased,
+        "dropped_ip_hashes": dropped,
+        "dropped_login_records": _purge_login_records(now),
+    }
+
+
+def _purge_login_records(now):
+    """Drop django-axes' records of staff log-ins older than STAFF_LOGIN_RETENTION_DAYS; how many went."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    before = now - timedelta(days=settings.STAFF_LOGIN_RETENTION_DAYS)
+    return sum(
+        model.objects.filter(attempt_time__lt=before).delete()[0]
+        for model in (AccessAttempt, AccessFailureLog, AccessLog)
+    )
 
 
 @shared_task(acks_late=True)

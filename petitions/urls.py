@@ -14,6 +14,7 @@ urlpatterns = [
     path("p/<slug:slug>/sign/", views.sign, name="sign"),
     path("p/<slug:slug>/signed/", views.signed, name="signed"),
     path("p/<slug:slug>/delivered/", views.delivered, name="delivered"),
+    path("p/<slug:slug>/links/", views.new_links, name="new-links"),
     path("p/<slug:slug>/widget/", views.widget, name="widget"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("thanks/<str:token>/", views.thanks, name="thanks"),

@@ -1,5 +1,6 @@
 """Pages for supporters: the appeal, signing, confirming, status and withdrawal."""
 
+import copy
 import hashlib
 
 from csp.decorators import csp_replace
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -64,20 +65,25 @@ PAGE_CACHE_SECONDS = 30
 def _public_detail(request, petition):
     """The petition page without a token, from the cache when nothing it shows has changed.
 
-    The key holds every value the page shows (the petition's fields, the count, the recipients),
-    so a new count shows at once and an organizer's edit as soon as this process reads the petition
-    again (models.KEPT_SECONDS). Only visitors without cookies share it:
-    a visitor with cookies may have a message waiting (the petition closed while they signed).
+    The key holds what the page shows: its path and language, and every value on it (the
+    petition's fields, the count, the recipients), so a new count shows at once and an organizer's
+    edit as soon as this process reads the petition again (models.KEPT_SECONDS). A query string
+    changes nothing on the page, so it is not in the key: a link with utm_* tags is served the
+    crowd's copy, and a random one (?x=<random>, to make the site render every request) is too.
+    The copy is rendered as if there were no query string, so that none reaches the page's links.
+    Only visitors without cookies share it: a visitor with cookies may have a message waiting (the
+    petition closed while they signed).
     """
     key = None
     if not request.COOKIES:
         fields = repr([getattr(petition, f.attname) for f in Petition._meta.concrete_fields])
         recipients = Recipient.objects.active().aggregate(n=Count("pk"), last=Max("updated_at"))
-        version = f"{fields}{petition.confirmed_count()}{recipients}{request.get_full_path()}"
+        version = f"{fields}{petition.confirmed_count()}{recipients}{request.path}"
         key = f"petition-page:{translation.get_language()}:{hashlib.sha256(version.encode()).hexdigest()}"
         content = cache.get(key)
         if content is not None:
             return HttpResponse(content)
+        request = _without_query(request)
     # The form is built only for a render: its fields and layout cost more than the cached page.
     form = SignatureForm(petition=petition)
     form.fields["form_started"].initial = ""
@@ -85,6 +91,16 @@ def _public_detail(request, petition):
     if key:
         cache.set(key, response.content, PAGE_CACHE_SECONDS)
     return response
+
+
+def _without_query(request):
+    """REQUEST as if it had come without a query string, for a page that is the same for any."""
+    if not request.META.get("QUERY_STRING"):
+        return request
+    bare = copy.copy(request)
+    bare.META = {**request.META, "QUERY_STRING": ""}
+    bare.GET = QueryDict()
+    return bare
 
 
 def _detail_context(petition, form):
@@ -223,22 +239,45 @@ def confirm(request, token):
         context = {"petition": services.petition_of_expired_confirmation(token)}
         return render(request, "petitions/link_invalid.html", context, status=400)
     petition = signature.petition
-    if signature.status == Signature.Status.CONFIRMED:
+    if signature.status == Signature.Status.CONFIRMED or (
+        signature.status == Signature.Status.PENDING and signature.address_confirmed()
+    ):
         return render(request, "petitions/already_confirmed.html", {"petition": petition})
     if signature.status != Signature.Status.PENDING or not petition.is_open:
         return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
     # A POST is a submission even when every box is unticked, which sends no field at all.
     form = ConfirmForm(request.POST if request.method == "POST" else None, signature=signature)
     if request.method == "POST" and form.is_valid():
-        services.confirm_signature(signature, form.recipient_ids())
+        if not services.confirm_signature(signature, form.recipient_ids()):
+            # A second click, or another attempt of this address confirmed first.
+            return render(request, "petitions/already_confirmed.html", {"petition": petition})
         return redirect("petitions:thanks", token=services.status_token(signature))
-    context = {"petition": petition, "signature": signature, "form": form}
+    context = {
+        "petition": petition,
+        "signature": signature,
+        "form": form,
+        "letters": services.letters_to_confirm(signature),
+    }
     return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
+
+
+def _expired_link(request, token):
+    """The page of a genuine signer's link past its age, offering new links by e-mail; None for any other link."""
+    petition = services.petition_of_expired_signer_link(token)
+    if petition is None:
+        return None
+    context = {"petition": petition, "form": ResendForm(), "link_days": settings.SIGNER_LINK_MAX_AGE_DAYS}
+    return render(request, "petitions/link_expired.html", context, status=410)
 
 
 def thanks(request, token):
     signature = services.signature_from_status(token)
-    if signature is None or signature.status != Signature.Status.CONFIRMED:
+    if signature is None:
+        expired = _expired_link(request, token)
+        if expired is None:
+            raise Http404
+        return expired
+    if signature.status != Signature.Status.CONFIRMED:
         raise Http404
     context = {
         "petition": signature.petition,
@@ -252,7 +291,10 @@ def thanks(request, token):
 def status(request, token):
     signature = services.signature_from_status(token)
     if signature is None:
-        raise Http404
+        expired = _expired_link(request, token)
+        if expired is None:
+            raise Http404
+        return expired
     letters = signature.letters.select_related("recipient")
     return render(request, "petitions/status.html", {"signature": signature, "letters": letters})
 
@@ -261,13 +303,30 @@ def status(request, token):
 def withdraw(request, token):
     signature = services.signature_from_withdraw(token)
     if signature is None:
-        return render(request, "petitions/link_invalid.html", status=400)
+        expired = _expired_link(request, token)
+        return expired or render(request, "petitions/link_invalid.html", status=400)
     if request.method == "POST":
         services.withdraw(signature)
         return render(request, "petitions/withdrawn.html")
     if signature.status == Signature.Status.WITHDRAWN:
         return render(request, "petitions/withdrawn.html")
     return render(request, "petitions/withdraw.html", {"signature": signature})
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "POST"])
+def new_links(request, slug):
+    """Ask for new status and withdraw links by e-mail, as an expired link's page offers."""
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        # Past the limits nothing is sent, and the answer is the same: it reveals nothing either way.
+        if abuse.resend_allowed(request, petition, services.normalize_email(email)):
+            services.send_new_links(petition, email)
+        messages.success(request, _("If that address has signed this petition, we have sent it new links."))
+        return redirect("petitions:new-links", slug=slug)
+    return render(request, "petitions/link_expired.html", {"petition": petition, "form": form, "asked": True})
 
 
 def delivered(request, slug):

@@ -151,6 +151,8 @@ def test_a_supporter_signs_and_confirms_through_gunicorn_and_a_mail_worker(
     assert sign_request_id in worker.output(), "the confirmation task logs under the request's id"
     access = [line for line in web.output().splitlines() if " gunicorn.access " in line]
     assert any(f'{sign_request_id} "POST /be/p/{petition.slug}/ HTTP/1.1" 302' in line for line in access)
-    for secret in ("ada@example.org", "Lovelace", "1007 Grand Ave", SIGNER_IP):
+    token = link.group(1).split("/")[3]
+    for secret in ("ada@example.org", "Lovelace", "1007 Grand Ave", SIGNER_IP, token):
         assert secret not in logs, f"{secret!r} appears in the logs"
+    assert any('"GET /be/confirm/[token]/ HTTP/1.1" 200' in line for line in access)
     assert not [line for line in access if "127.0.0.1" in line], "access lines name no client address"

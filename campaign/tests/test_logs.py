@@ -7,7 +7,15 @@ import smtplib
 from django.conf import settings
 from django.test import override_settings
 
-from campaign.logs import OneLineFormatter, RequestIdFilter, ScrubEmailFilter, request_id, scrub
+from campaign.logs import (
+    OneLineFormatter,
+    RedactTokensFilter,
+    RequestIdFilter,
+    ScrubEmailFilter,
+    redact_tokens,
+    request_id,
+    scrub,
+)
 
 
 def _site_logger():
@@ -16,6 +24,7 @@ def _site_logger():
     handler = logging.StreamHandler(buffer)
     handler.addFilter(RequestIdFilter())
     handler.addFilter(ScrubEmailFilter())
+    handler.addFilter(RedactTokensFilter())
     handler.setFormatter(OneLineFormatter(settings.LOG_FORMAT))
     logger = logging.getLogger("campaign.tests.logs")
     logger.handlers, logger.propagate = [handler], False
@@ -24,7 +33,7 @@ def _site_logger():
 
 def test_the_site_logs_through_the_request_id_and_scrubbing_filters():
     console = settings.LOGGING["handlers"]["console"]
-    assert console["filters"] == ["request_id", "scrub_email"]
+    assert console["filters"] == ["request_id", "scrub_email", "redact_tokens"]
     assert "%(request_id)s" in settings.LOG_FORMAT
 
 
@@ -91,3 +100,28 @@ def test_readyz_reports_each_dependency(client, db):
     assert response.status_code == 200
     assert response.json() == {"ready": True, "database": "ok", "cache": "ok", "broker": "ok"}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_the_tokens_of_signers_links_are_redacted_from_access_and_application_lines():
+    token = "MQ:1xa6OA:MtEFMTu2PrC1OIsj3t-urkDSa3ERJd8nIIrgTX3KAWQ"
+    for name in ("confirm", "thanks", "status", "withdraw", "unsubscribe", "followup"):
+        line = f'abc123 "GET /be/{name}/{token}/ HTTP/1.1" 200 164 3ms'
+        assert redact_tokens(line) == f'abc123 "GET /be/{name}/[token]/ HTTP/1.1" 200 164 3ms'
+    logger, buffer = _site_logger()
+    try:
+        raise ValueError(f"bad link {token}")
+    except ValueError:
+        logger.exception("Internal Server Error: /en/withdraw/%s/", token)
+    logger.warning(
+        "a token outside a path: %s", ".eJyrVkrLz1eyUkpKLFKqBQAbwAQ1:1xa6OA:MtEFMTu2PrC1OIsj3t-urkDSa3ERJd8nIIrgTX3KAWQ"
+    )
+    output = buffer.getvalue()
+    assert "MtEFMTu2PrC1OIsj3t" not in output
+    assert "/en/withdraw/[token]/" in output and "bad link [token]" in output
+
+
+def test_a_line_without_a_token_is_passed_as_it_is():
+    line = 'abc123 "GET /be/p/free-political-prisoners/form-token/ HTTP/1.1" 200 164 3ms'
+    assert redact_tokens(line) is line
+    stamp = "2026-12-06 07:10:26,410 INFO gunicorn.error - Booting worker with pid: 12 [2001:db8::1]"
+    assert redact_tokens(stamp) == stamp

@@ -60,3 +60,17 @@ def test_a_visitor_with_cookies_gets_a_page_rendered_for_them(petition, recipien
     visitor = Client()
     visitor.cookies["messages"] = "anything"
     assert visitor.get(_page_url(petition)).templates
+
+
+def test_a_query_string_is_served_the_crowds_copy_and_never_reaches_it(petition, recipients):
+    first = Client().get(_page_url(petition) + "?x=first&utm_source=mastodon")
+    assert first.templates
+    page = first.content.decode()
+    assert "x=first" not in page and "utm_source" not in page, "no visitor's query string reaches the copy"
+
+    # Served from one cache key: a render for any of these would have used templates.
+    for query in ("", "?utm_source=newsletter&utm_campaign=rally", "?x=8f3a1c", "?fbclid=abc&x=1", "?x=" + "9" * 500):
+        response = Client().get(_page_url(petition) + query)
+        assert response.status_code == 200
+        assert not response.templates, f"{query!r} was rendered afresh"
+        assert response.content == first.content

@@ -53,10 +53,16 @@
       var button = form.querySelector("[type=submit]");
       if (button) { setTimeout(function () { button.disabled = true; }, 0); }
     });
-    // Coming back with the Back button shows the page from memory: let the form be sent again.
+    // Coming back with the Back button shows the page from memory: let the form be sent again, with
+    // a new token and stamp, as each stamp signs once.
     window.addEventListener("pageshow", function (event) {
       if (!event.persisted) return;
       sent = false;
+      if (tokenInput && form.getAttribute("data-token-url")) {
+        tokenInput.value = "";
+        if (stampInput) stampInput.value = "";
+        fetching = null;
+      }
       var button = form.querySelector("[type=submit]");
       if (button) button.disabled = false;
     });
