@@ -65,7 +65,8 @@ def test_a_form_open_too_long_comes_back_with_a_new_stamp_and_saves_nothing(peti
         response = _post(petition, stamp)
         assert response.status_code == 400
         page = response.content.decode()
-        assert "This form was open for a long time. Please check it and send it again." in page
+        # The default language is Belarusian; the message comes back translated.
+        assert "Гэтая форма была адкрытая вельмі доўга. Праверце яе і адпраўце яшчэ раз." in page
         assert Signature.objects.count() == 0
         new_stamp = re.search(r'name="form_started" value="([^"]+)"', page).group(1)
         assert new_stamp != stamp
