@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import exports
+from .admin_clusters import SignatureClustersMixin
 from .delivery import channel_class
 from .models import (
     BlockedEmailDomain,
@@ -35,6 +36,7 @@ from .models import (
     Update,
     UpdateDelivery,
 )
+from .services import release_quarantined
 
 
 @admin.register(Petition)
@@ -233,7 +235,7 @@ EXPORT_FIELDS = [
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(SignatureClustersMixin, admin.ModelAdmin):
     list_display = ["__str__", "petition", "last_name", "state", "status", "language", "created_at"]
     list_filter = [
         "petition",
@@ -259,6 +261,7 @@ class SignatureAdmin(admin.ModelAdmin):
         urls = [
             path("export/", self.admin_site.admin_view(self.export_csv), name="petitions_signature_export"),
             path("activity/", self.admin_site.admin_view(self.activity_view), name="petitions_signature_activity"),
+            *self.cluster_urls(),
         ]
         return urls + super().get_urls()
 
@@ -267,23 +270,28 @@ class SignatureAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def release_quarantined(self, request, queryset):
-        from .tasks import remind_confirmations
+        self._report_release(request, *release_quarantined(queryset))
 
-        with transaction.atomic():
-            ids = list(queryset.filter(status=Signature.Status.QUARANTINED).values_list("pk", flat=True))
-            Signature.objects.filter(pk__in=ids, status=Signature.Status.QUARANTINED).update(
-                status=Signature.Status.PENDING, quarantine_reason="", confirmation_sent_at=None
-            )
-            transaction.on_commit(remind_confirmations, robust=True)
+    def _report_release(self, request, sent, confirmed):
         self.message_user(
             request,
             ngettext(
                 "%(count)d signature released; its confirmation is on its way.",
                 "%(count)d signatures released; their confirmations are on their way.",
-                len(ids),
+                sent,
             )
-            % {"count": len(ids)},
+            % {"count": sent},
         )
+        if confirmed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d held confirmation released and counted; its letters are queued.",
+                    "%(count)d held confirmations released and counted; their letters are queued.",
+                    confirmed,
+                )
+                % {"count": confirmed},
+            )
 
     @admin.action(description=_("Delete the selected quarantined signatures"), permissions=["delete"])
     def delete_quarantined(self, request, queryset):
