@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from . import exports
 from .admin_clusters import SignatureClustersMixin
+from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin
 from .delivery import channel_class
 from .models import (
     BlockedEmailDomain,
@@ -188,7 +189,7 @@ class RecipientForm(forms.ModelForm):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(RecipientDeliveryMixin, admin.ModelAdmin):
     form = RecipientForm
     list_display = ["name", "kind", "state", "senate_class", "channel", "is_active"]
     list_filter = ["kind", "is_active", "channel", "state"]
@@ -235,7 +236,7 @@ EXPORT_FIELDS = [
 
 
 @admin.register(Signature)
-class SignatureAdmin(SignatureClustersMixin, admin.ModelAdmin):
+class SignatureAdmin(SignatureMaskingMixin, SignatureClustersMixin, admin.ModelAdmin):
     list_display = ["__str__", "petition", "last_name", "state", "status", "language", "created_at"]
     list_filter = [
         "petition",
@@ -352,9 +353,7 @@ class SignatureAdmin(SignatureClustersMixin, admin.ModelAdmin):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).order_by("pk").values_list(*EXPORT_FIELDS)
-        record = SignatureExport.objects.create(
-            user=request.user, username=request.user.get_username(), filters=exports.filter_record(request.GET)
-        )
+        record = exports.record(request.user, SignatureExport.Kind.CSV, filters=exports.filter_record(request.GET))
         writer = csv.writer(_Echo())
 
         def rows():
@@ -394,10 +393,10 @@ class BlockedNetworkAdmin(admin.ModelAdmin):
 class SignatureExportAdmin(admin.ModelAdmin):
     """The record of exports, read-only: nobody may change or erase who took personal data out."""
 
-    list_display = ["created_at", "username", "filters", "rows"]
-    list_filter = [("created_at", admin.DateFieldListFilter)]
+    list_display = ["created_at", "username", "kind", "what", "filters", "rows"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["username"]
-    readonly_fields = ["user", "username", "created_at", "filters", "rows"]
+    readonly_fields = ["user", "username", "created_at", "kind", "what", "filters", "rows"]
 
     def has_add_permission(self, request):
         return False
@@ -445,7 +444,7 @@ def _reroute_action(channel):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
     list_display = [
         "delivery_id", "recipient", "status", "channel", "attempts", "short_error", "created_at", "delivered_at",
     ]  # fmt: skip
@@ -483,6 +482,7 @@ class LetterAdmin(admin.ModelAdmin):
         from .services import reroute_letters
 
         moved, refused = reroute_letters(queryset, channel)
+        self.record_reroute(request, queryset, channel, moved)
         self.message_user(
             request,
             ngettext("%(count)d letter queued for delivery.", "%(count)d letters queued for delivery.", moved)
@@ -519,6 +519,7 @@ class LetterAdmin(admin.ModelAdmin):
             (f"letters-{batch_id}.pdf", printing.batch_pdf(recipient, letters, batch_id))
             for recipient, batch_id, letters in batches
         ]
+        self.record_print_batch(request, batches)
         if len(files) == 1:
             name, content = files[0]
             response = HttpResponse(content, content_type="application/pdf")
