@@ -435,9 +435,13 @@ WEB_CPU_PRESSURE_LIMIT = env_int("WEB_CPU_PRESSURE_LIMIT", 60)
 CONFIRMATION_MAX_HOLD_SECONDS = env_int("CONFIRMATION_MAX_HOLD_SECONDS", 120)
 
 # The admin's locks: django-axes locks a username and address out after repeated failures, and
+# the username alone after AXES_USERNAME_FAILURE_LIMIT failures from any addresses (campaign/logins.py);
 # django-otp asks for a TOTP code from anyone with a device, from everyone with ADMIN_REQUIRE_2FA.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 10)
+AXES_HANDLER = "campaign.logins.UsernameLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "campaign.logins.lockout_response"
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
