@@ -376,6 +376,26 @@ SIGN_RATES_PER_IP = env_rates("SIGN_RATES_PER_IP", "2/m,5/5m")
 SIGN_RATES_PER_EMAIL = env_rates("SIGN_RATES_PER_EMAIL", "3/10m")
 RESEND_RATES_PER_IP = env_rates("RESEND_RATES_PER_IP", "2/m,5/5m")
 RESEND_RATES_PER_EMAIL = env_rates("RESEND_RATES_PER_EMAIL", "1/m,3/h")
+# What one address is: an IPv4 address, or an IPv6 /IPV6_HOST_PREFIX (a host is given a whole /64 and
+# picks addresses in it at will). Its network, with looser limits, is the IPv4 /IPV4_NETWORK_PREFIX
+# or the IPv6 /IPV6_NETWORK_PREFIX. A crowd on one venue's Wi-Fi or a carrier's shared address trips
+# these too: it is quarantined, never lost, and organizers release it by network (docs/deploy.md).
+IPV6_HOST_PREFIX = env_int("IPV6_HOST_PREFIX", 64)
+IPV6_NETWORK_PREFIX = env_int("IPV6_NETWORK_PREFIX", 48)
+IPV4_NETWORK_PREFIX = env_int("IPV4_NETWORK_PREFIX", 24)
+for _name, _length, _most in (
+    ("IPV6_HOST_PREFIX", IPV6_HOST_PREFIX, 128),
+    ("IPV6_NETWORK_PREFIX", IPV6_NETWORK_PREFIX, 128),
+    ("IPV4_NETWORK_PREFIX", IPV4_NETWORK_PREFIX, 32),
+):
+    if not 0 < _length <= _most:
+        raise ImproperlyConfigured(f"{_name} must be a prefix length from 1 to {_most}, not {_length}")
+SIGN_RATES_PER_NETWORK = env_rates("SIGN_RATES_PER_NETWORK", "10/m,30/10m")
+RESEND_RATES_PER_NETWORK = env_rates("RESEND_RATES_PER_NETWORK", "10/m,30/10m")
+# Confirming, per address and per network: past a limit the confirmation is held, not lost, for
+# organizers to release (releasing confirms it). Each takes a mailbox, so the limits are looser.
+CONFIRM_RATES_PER_IP = env_rates("CONFIRM_RATES_PER_IP", "5/m,20/h")
+CONFIRM_RATES_PER_NETWORK = env_rates("CONFIRM_RATES_PER_NETWORK", "20/m,100/h")
 # When the cache cannot be reached, let signatures through as pending rather than quarantine
 # everyone: a flood during an outage is still visible in the activity view afterwards.
 RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
@@ -415,9 +435,13 @@ WEB_CPU_PRESSURE_LIMIT = env_int("WEB_CPU_PRESSURE_LIMIT", 60)
 CONFIRMATION_MAX_HOLD_SECONDS = env_int("CONFIRMATION_MAX_HOLD_SECONDS", 120)
 
 # The admin's locks: django-axes locks a username and address out after repeated failures, and
+# the username alone after AXES_USERNAME_FAILURE_LIMIT failures from any addresses (campaign/logins.py);
 # django-otp asks for a TOTP code from anyone with a device, from everyone with ADMIN_REQUIRE_2FA.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 10)
+AXES_HANDLER = "campaign.logins.UsernameLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "campaign.logins.lockout_response"
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

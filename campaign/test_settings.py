@@ -17,7 +17,10 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # Tests sign many times a minute from 127.0.0.1, faster than any person: the abuse checks stay out
 # of their way, and petitions/tests/test_abuse.py turns them back on at production values.
-for _rates in ("SIGN_RATES_PER_IP", "SIGN_RATES_PER_EMAIL", "RESEND_RATES_PER_IP", "RESEND_RATES_PER_EMAIL"):
+for _rates in (
+    "SIGN_RATES_PER_IP", "SIGN_RATES_PER_NETWORK", "SIGN_RATES_PER_EMAIL", "RESEND_RATES_PER_IP",
+    "RESEND_RATES_PER_NETWORK", "RESEND_RATES_PER_EMAIL", "CONFIRM_RATES_PER_IP", "CONFIRM_RATES_PER_NETWORK",
+):  # fmt: skip
     os.environ.setdefault(_rates, "100000/m")
 os.environ.setdefault("SIGN_MIN_SECONDS", "0")
 # The Senate's CWC maintenance windows would make the suite's outcome depend on the hour it runs;

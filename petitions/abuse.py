@@ -35,11 +35,22 @@ class Reason:
     """Why a signature was quarantined, as stored on it for organizers."""
 
     RATE_IP = "rate-ip"
+    RATE_NETWORK = "rate-network"
     RATE_EMAIL = "rate-email"
     HONEYPOT = "honeypot"
     TOO_FAST = "too-fast"
     REUSED_STAMP = "reused-stamp"
     NETWORK = "blocked-network"
+    # A confirmation held, not lost: the signer pressed the button, and releasing it confirms.
+    CONFIRM_IP = "confirm-ip"
+    CONFIRM_NETWORK = "confirm-network"
+
+
+# Confirmations held by a limit: releasing one confirms it, since the signer already pressed the button.
+HELD_CONFIRMATION_REASONS = (Reason.CONFIRM_IP, Reason.CONFIRM_NETWORK)
+# What a crowd on one network trips (a rally's Wi-Fi, a carrier's shared address), as against a bot's
+# traps: organizers see these grouped by network and release a cluster at once.
+CROWD_REASONS = (Reason.RATE_IP, Reason.RATE_NETWORK, *HELD_CONFIRMATION_REASONS)
 
 
 # --- The client's address ----------------------------------------------------------------------
@@ -75,15 +86,30 @@ def _keyed_hash(kind, value):
     return salted_hmac(f"petitions.{kind}", value, secret=key, algorithm="sha256").hexdigest()
 
 
+def ip_host(ip):
+    """What counts as one address: an IPv4 address, or the IPv6 /64 (IPV6_HOST_PREFIX) it is in.
+
+    An IPv6 host is usually given a whole /64 and picks addresses in it at will, so counting single
+    IPv6 addresses would let one machine sign as many times as it likes.
+    """
+    address = ipaddress.ip_address(ip)
+    if address.version == 4:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{settings.IPV6_HOST_PREFIX}", strict=False))
+
+
 def hash_ip(ip):
-    """An HMAC of the address: equal addresses give equal hashes, but the address cannot be read back."""
-    return _keyed_hash("ip", ip)
+    """An HMAC of the address (see ip_host): equal addresses give equal hashes, but it cannot be read back."""
+    return _keyed_hash("ip", ip_host(ip))
 
 
 def ip_prefix(ip):
-    """The /24 (IPv4) or /48 (IPv6) network of an address: the unit a flood usually comes from."""
+    """The network of an address, a looser unit than ip_host: a flood, or a crowd, usually shares it.
+
+    IPV4_NETWORK_PREFIX (a /24) or IPV6_NETWORK_PREFIX (a /48, what a site or a carrier's customer is given).
+    """
     address = ipaddress.ip_address(ip)
-    length = 24 if address.version == 4 else 48
+    length = settings.IPV4_NETWORK_PREFIX if address.version == 4 else settings.IPV6_NETWORK_PREFIX
     return str(ipaddress.ip_network(f"{address}/{length}", strict=False))
 
 
@@ -143,34 +169,58 @@ def _over_one(request, group, value, rate):
     return usage is not None and usage["should_limit"]
 
 
-def signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash):
+def signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash, ip_prefix_hash=None):
     """Why a signature from this request should be quarantined, or "" when it may go ahead.
 
-    IP_HASH is hash_ip(IP), which the caller keeps with the signature anyway.
+    IP_HASH is hash_ip(IP) and IP_PREFIX_HASH hash_ip_prefix(IP), which the caller keeps with the
+    signature anyway. The address (an IPv6 /64) has the tight limit, its network a looser one.
     """
+    if ip_prefix_hash is None:
+        ip_prefix_hash = hash_ip_prefix(ip)
     # Every check counts the request, so a flood keeps counting even once it is caught.
-    by_ip, by_email = over_limits(
+    by_ip, by_network, by_email = over_limits(
         request,
         [
             (f"sign-ip:{petition.pk}", ip_hash, settings.SIGN_RATES_PER_IP),
+            (f"sign-net:{petition.pk}", ip_prefix_hash, settings.SIGN_RATES_PER_NETWORK),
             (f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL),
         ],
     )
     if ip_is_blocked(ip):
         return Reason.NETWORK
-    return Reason.RATE_IP if by_ip else Reason.RATE_EMAIL if by_email else ""
+    if by_ip:
+        return Reason.RATE_IP
+    return Reason.RATE_NETWORK if by_network else Reason.RATE_EMAIL if by_email else ""
 
 
 def resend_allowed(request, petition, email_normalized):
     ip = client_ip(request)
-    by_ip, by_email = over_limits(
+    by_ip, by_network, by_email = over_limits(
         request,
         [
             (f"resend-ip:{petition.pk}", hash_ip(ip), settings.RESEND_RATES_PER_IP),
+            (f"resend-net:{petition.pk}", hash_ip_prefix(ip), settings.RESEND_RATES_PER_NETWORK),
             (f"resend-email:{petition.pk}", email_normalized, settings.RESEND_RATES_PER_EMAIL),
         ],
     )
-    return not (by_ip or by_email)
+    return not (by_ip or by_network or by_email)
+
+
+def confirmation_hold_reason(request, petition):
+    """Why a confirmation from this request should be held for organizers, or "" when it may go ahead.
+
+    Confirming takes a mailbox per signature, so the limits are looser than for signing; past them
+    the confirmation is kept, not lost (services.hold_confirmation), and releasing it confirms.
+    """
+    ip = client_ip(request)
+    by_ip, by_network = over_limits(
+        request,
+        [
+            (f"confirm-ip:{petition.pk}", hash_ip(ip), settings.CONFIRM_RATES_PER_IP),
+            (f"confirm-net:{petition.pk}", hash_ip_prefix(ip), settings.CONFIRM_RATES_PER_NETWORK),
+        ],
+    )
+    return Reason.CONFIRM_IP if by_ip else Reason.CONFIRM_NETWORK if by_network else ""
 
 
 # --- Bot traps ----------------------------------------------------------------------------------

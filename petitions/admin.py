@@ -23,6 +23,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import exports
+from .admin_clusters import SignatureClustersMixin
+from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin
 from .delivery import channel_class
 from .models import (
     BlockedEmailDomain,
@@ -35,6 +37,7 @@ from .models import (
     Update,
     UpdateDelivery,
 )
+from .services import release_quarantined
 
 
 @admin.register(Petition)
@@ -186,7 +189,7 @@ class RecipientForm(forms.ModelForm):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(RecipientDeliveryMixin, admin.ModelAdmin):
     form = RecipientForm
     list_display = ["name", "kind", "state", "senate_class", "channel", "is_active"]
     list_filter = ["kind", "is_active", "channel", "state"]
@@ -233,7 +236,7 @@ EXPORT_FIELDS = [
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(SignatureMaskingMixin, SignatureClustersMixin, admin.ModelAdmin):
     list_display = ["__str__", "petition", "last_name", "state", "status", "language", "created_at"]
     list_filter = [
         "petition",
@@ -259,6 +262,7 @@ class SignatureAdmin(admin.ModelAdmin):
         urls = [
             path("export/", self.admin_site.admin_view(self.export_csv), name="petitions_signature_export"),
             path("activity/", self.admin_site.admin_view(self.activity_view), name="petitions_signature_activity"),
+            *self.cluster_urls(),
         ]
         return urls + super().get_urls()
 
@@ -267,23 +271,28 @@ class SignatureAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def release_quarantined(self, request, queryset):
-        from .tasks import remind_confirmations
+        self._report_release(request, *release_quarantined(queryset))
 
-        with transaction.atomic():
-            ids = list(queryset.filter(status=Signature.Status.QUARANTINED).values_list("pk", flat=True))
-            Signature.objects.filter(pk__in=ids, status=Signature.Status.QUARANTINED).update(
-                status=Signature.Status.PENDING, quarantine_reason="", confirmation_sent_at=None
-            )
-            transaction.on_commit(remind_confirmations, robust=True)
+    def _report_release(self, request, sent, confirmed):
         self.message_user(
             request,
             ngettext(
                 "%(count)d signature released; its confirmation is on its way.",
                 "%(count)d signatures released; their confirmations are on their way.",
-                len(ids),
+                sent,
             )
-            % {"count": len(ids)},
+            % {"count": sent},
         )
+        if confirmed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d held confirmation released and counted; its letters are queued.",
+                    "%(count)d held confirmations released and counted; their letters are queued.",
+                    confirmed,
+                )
+                % {"count": confirmed},
+            )
 
     @admin.action(description=_("Delete the selected quarantined signatures"), permissions=["delete"])
     def delete_quarantined(self, request, queryset):
@@ -344,9 +353,7 @@ class SignatureAdmin(admin.ModelAdmin):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).order_by("pk").values_list(*EXPORT_FIELDS)
-        record = SignatureExport.objects.create(
-            user=request.user, username=request.user.get_username(), filters=exports.filter_record(request.GET)
-        )
+        record = exports.record(request.user, SignatureExport.Kind.CSV, filters=exports.filter_record(request.GET))
         writer = csv.writer(_Echo())
 
         def rows():
@@ -386,10 +393,10 @@ class BlockedNetworkAdmin(admin.ModelAdmin):
 class SignatureExportAdmin(admin.ModelAdmin):
     """The record of exports, read-only: nobody may change or erase who took personal data out."""
 
-    list_display = ["created_at", "username", "filters", "rows"]
-    list_filter = [("created_at", admin.DateFieldListFilter)]
+    list_display = ["created_at", "username", "kind", "what", "filters", "rows"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["username"]
-    readonly_fields = ["user", "username", "created_at", "filters", "rows"]
+    readonly_fields = ["user", "username", "created_at", "kind", "what", "filters", "rows"]
 
     def has_add_permission(self, request):
         return False
@@ -437,7 +444,7 @@ def _reroute_action(channel):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
     list_display = [
         "delivery_id", "recipient", "status", "channel", "attempts", "short_error", "created_at", "delivered_at",
     ]  # fmt: skip
@@ -475,6 +482,7 @@ class LetterAdmin(admin.ModelAdmin):
         from .services import reroute_letters
 
         moved, refused = reroute_letters(queryset, channel)
+        self.record_reroute(request, queryset, channel, moved)
         self.message_user(
             request,
             ngettext("%(count)d letter queued for delivery.", "%(count)d letters queued for delivery.", moved)
@@ -511,6 +519,7 @@ class LetterAdmin(admin.ModelAdmin):
             (f"letters-{batch_id}.pdf", printing.batch_pdf(recipient, letters, batch_id))
             for recipient, batch_id, letters in batches
         ]
+        self.record_print_batch(request, batches)
         if len(files) == 1:
             name, content = files[0]
             response = HttpResponse(content, content_type="application/pdf")

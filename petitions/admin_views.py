@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import dashboard, exports
-from .models import Letter, Petition, Recipient
+from .models import Letter, Petition, Recipient, SignatureExport
 
 
 def _check(request):
@@ -35,7 +35,12 @@ def dashboard_view(model_admin, request, petition_id=None):
         "letters_by_status": [(statuses.get(key, key), n) for key, n in numbers["letters_by_status"].items()],
         "letters_by_channel": [(channels.get(key, key), n) for key, n in numbers["letters_by_channel"].items()],
         "letters_total": sum(numbers["letters_by_status"].values()),
-        "recipients_for_export": exports.recipients_with_letters(petition) if petition else [],
+        # A PDF of signers is an export of personal data: only data stewards are offered one.
+        "recipients_for_export": (
+            exports.recipients_with_letters(petition)
+            if petition and request.user.has_perm("petitions.export_signature")
+            else []
+        ),
     }
     return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 
@@ -50,11 +55,13 @@ def counts_csv_view(model_admin, request, petition_id=None):
 
 
 def recipient_pdf_view(model_admin, request, petition_id, recipient_id):
-    """Signers' names and places for one office, for hand delivery: needs the right to see signatures."""
-    if not request.user.has_perm("petitions.view_signature"):
+    """Signers' names and places for one office, for hand delivery: an export, for data stewards, recorded."""
+    if not request.user.has_perm("petitions.export_signature"):
         raise PermissionDenied
     petition = get_object_or_404(Petition, pk=petition_id)
     recipient = get_object_or_404(Recipient, pk=recipient_id)
+    people = exports.signers_for(petition, recipient).count()
+    exports.record(request.user, SignatureExport.Kind.SIGNERS_PDF, f"{petition.slug}: {recipient}", people)
     response = HttpResponse(exports.recipient_pdf(petition, recipient), content_type="application/pdf")
     filename = f"{petition.slug}-{recipient.bioguide_id or recipient.kind}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

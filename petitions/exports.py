@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from . import dashboard
-from .models import Letter, Recipient, Signature
+from .models import Letter, Recipient, Signature, SignatureExport
 
 # The Unicode font the print channel ships (Belarusian names are often in Cyrillic).
 FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
@@ -30,6 +30,21 @@ def filter_record(query):
         elif any("@" in value for value in values):
             kept.setlist(name, ["[removed]" for _value in values])
     return kept.urlencode(safe="[]")
+
+
+def record(user, kind, what="", people=None, filters=""):
+    """Record that USER took personal data out, or sent it somewhere new: KIND, WHAT, how many PEOPLE.
+
+    Data stewards read these records in the admin (SignatureExport); nobody may change them.
+    """
+    return SignatureExport.objects.create(
+        user=user, username=user.get_username(), kind=kind, what=what[:300], rows=people, filters=filters
+    )
+
+
+def people_in(letters):
+    """How many signers LETTERS (a queryset) carry the names and addresses of."""
+    return letters.order_by().values("signature").distinct().count()
 
 
 def signers_for(petition, recipient):

@@ -477,6 +477,12 @@ class Signature(models.Model):
             status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
         ).exclude(pk=self.pk)
 
+    def is_held_confirmation(self):
+        """Whether the signer pressed confirm past a confirmation limit: it waits for organizers to release."""
+        from .abuse import HELD_CONFIRMATION_REASONS
+
+        return self.status == Signature.Status.QUARANTINED and self.quarantine_reason in HELD_CONFIRMATION_REASONS
+
     def address_confirmed(self):
         """Whether another signature of this address on this petition is confirmed already."""
         return (
@@ -584,7 +590,18 @@ class BlockedNetwork(models.Model):
 
 
 class SignatureExport(models.Model):
-    """A record of one CSV export of signatures: who took personal data out, when, and which."""
+    """A record of personal data taken out or sent elsewhere: who, when, what, how many people.
+
+    A CSV export, a print batch, a PDF of signers, and every change of where letters go (a
+    recipient's channel or its settings, re-routing, retrying), since each sends signers' names
+    and addresses somewhere new.
+    """
+
+    class Kind(models.TextChoices):
+        CSV = "csv", _("CSV of signatures")
+        PRINT_BATCH = "print-batch", _("Print batch")
+        SIGNERS_PDF = "signers-pdf", _("PDF of signers")
+        DELIVERY = "delivery", _("Change of delivery")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name=_("user"), related_name="+"
@@ -593,6 +610,8 @@ class SignatureExport(models.Model):
     created_at = models.DateTimeField(_("exported"), auto_now_add=True)
     filters = models.TextField(_("filter"), blank=True, help_text=_("The admin list's query string."))
     rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.CSV)
+    what = models.CharField(_("what"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("signature export")
@@ -647,6 +666,8 @@ class Letter(models.Model):
         verbose_name = _("letter")
         verbose_name_plural = _("letters")
         ordering = ["-created_at"]
+        # Changing where letters go sends signers' names and addresses there: delivery managers only.
+        permissions = [("manage_delivery", _("Can route letters: recipients' channels, re-routing and retries"))]
         constraints = [models.UniqueConstraint(fields=["signature", "recipient"], name="one_letter_per_recipient")]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),

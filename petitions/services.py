@@ -345,6 +345,57 @@ def confirm_signature(signature, recipient_ids=None):
     return True
 
 
+def hold_confirmation(signature, recipient_ids, reason):
+    """Keep a confirmation that came past a confirmation limit, for organizers to release; True if held.
+
+    The signature is quarantined with REASON and the recipients the signer kept ticked, so that
+    releasing it (release_quarantined) confirms exactly what the signer confirmed.
+    """
+    with transaction.atomic():
+        locked = Signature.objects.select_for_update().filter(pk=signature.pk).first()
+        if locked is None or locked.status != Signature.Status.PENDING:
+            return False
+        if recipient_ids is not None:
+            wanted = set(recipient_ids)
+            locked.recipients.set([r for r in locked.recipients.filter(is_active=True) if r.pk in wanted])
+        locked.status = Signature.Status.QUARANTINED
+        locked.quarantine_reason = reason
+        locked.save(update_fields=["status", "quarantine_reason"])
+    signature.refresh_from_db()
+    return True
+
+
+def release_quarantined(signatures):
+    """Release the quarantined ones of SIGNATURES: (links sent again, confirmations confirmed).
+
+    A signature quarantined when signed goes back to pending and gets its confirmation e-mail. A
+    held confirmation was confirmed by its signer already: releasing it confirms it, letters and
+    receipt as usual (or voids it, when another attempt of the address was confirmed meanwhile).
+    """
+    from .abuse import HELD_CONFIRMATION_REASONS
+    from .tasks import remind_confirmations
+
+    quarantined = signatures.filter(status=Signature.Status.QUARANTINED)
+    held = list(quarantined.filter(quarantine_reason__in=HELD_CONFIRMATION_REASONS).values_list("pk", flat=True))
+    with transaction.atomic():
+        ids = list(quarantined.exclude(pk__in=held).values_list("pk", flat=True))
+        # Conditional on the status, so one released by someone else meanwhile is not sent twice.
+        sent = Signature.objects.filter(pk__in=ids, status=Signature.Status.QUARANTINED).update(
+            status=Signature.Status.PENDING, quarantine_reason="", confirmation_sent_at=None,
+            confirmation_lease_until=None,
+        )  # fmt: skip
+        if sent:
+            transaction.on_commit(remind_confirmations, robust=True)
+    confirmed = 0
+    for pk in held:
+        # Back to pending (its e-mail went out long ago), then confirmed as if its signer pressed now.
+        if Signature.objects.filter(pk=pk, status=Signature.Status.QUARANTINED).update(
+            status=Signature.Status.PENDING, quarantine_reason=""
+        ):
+            confirmed += confirm_signature(Signature.objects.select_related("petition").get(pk=pk))
+    return sent, confirmed
+
+
 def withdraw(signature):
     """Erase a signer's personal data, keep an anonymous count, and stop letters not yet sent.
 

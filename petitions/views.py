@@ -43,11 +43,11 @@ def _sender_marks(request, form, petition, ip):
     The blocked networks are checked here, while the address is still known; only hashes are kept.
     """
     email_normalized = services.normalize_email(form.cleaned_data["email"])
-    ip_hash = abuse.hash_ip(ip)
-    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash)
+    ip_hash, ip_prefix_hash = abuse.hash_ip(ip), abuse.hash_ip_prefix(ip)
+    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash, ip_prefix_hash)
     return {
         "ip_hash": ip_hash,
-        "ip_prefix_hash": abuse.hash_ip_prefix(ip),
+        "ip_prefix_hash": ip_prefix_hash,
         "quarantine_reason": form.bot_reason() or over_limit,
     }
 
@@ -243,11 +243,17 @@ def confirm(request, token):
         signature.status == Signature.Status.PENDING and signature.address_confirmed()
     ):
         return render(request, "petitions/already_confirmed.html", {"petition": petition})
+    if signature.is_held_confirmation():
+        return render(request, "petitions/confirm_held.html", {"petition": petition})
     if signature.status != Signature.Status.PENDING or not petition.is_open:
         return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
     # A POST is a submission even when every box is unticked, which sends no field at all.
     form = ConfirmForm(request.POST if request.method == "POST" else None, signature=signature)
     if request.method == "POST" and form.is_valid():
+        # Past the confirmation limits the confirmation is kept for organizers, not lost.
+        held = abuse.confirmation_hold_reason(request, petition)
+        if held and services.hold_confirmation(signature, form.recipient_ids(), held):
+            return render(request, "petitions/confirm_held.html", {"petition": petition})
         if not services.confirm_signature(signature, form.recipient_ids()):
             # A second click, or another attempt of this address confirmed first.
             return render(request, "petitions/already_confirmed.html", {"petition": petition})

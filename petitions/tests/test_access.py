@@ -15,7 +15,7 @@ from petitions.models import Letter, Signature, SignatureExport
 
 from .conftest import sign_data
 
-GROUPS = ["Organizers", "Data stewards", "Translators"]
+GROUPS = ["Organizers", "Data stewards", "Delivery managers", "Translators"]
 
 
 def staff(name, group=None, **fields):
