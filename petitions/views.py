@@ -311,6 +311,13 @@ def confirm(request, token):
     return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
 
 
+def _letters_in_order(signature):
+    """SIGNATURE's letters, their recipients in the order every page names them: senators first."""
+    return signature.letters.select_related("recipient").order_by(
+        "-recipient__kind", "recipient__state", "recipient__senate_class"
+    )
+
+
 def _expired_link(request, token):
     """The page of a genuine signer's link past its age, offering new links by e-mail; None for any other link."""
     petition = services.petition_of_expired_signer_link(token)
@@ -332,7 +339,7 @@ def thanks(request, token):
     context = {
         "petition": signature.petition,
         "signature": signature,
-        "letters": signature.letters.select_related("recipient"),
+        "letters": _letters_in_order(signature),
         "share_url": settings.SITE_URL + signature.petition.get_absolute_url(),
     }
     return render(request, "petitions/thanks.html", context)
@@ -345,7 +352,7 @@ def status(request, token):
         if expired is None:
             raise Http404
         return expired
-    letters = signature.letters.select_related("recipient")
+    letters = _letters_in_order(signature)
     return render(request, "petitions/status.html", {"signature": signature, "letters": letters})
 
 
