@@ -657,3 +657,23 @@ class UpdateAdmin(admin.ModelAdmin):
             "audience": updates.audience(update.petition).count(),
         }
         return TemplateResponse(request, "admin/petitions/update/send.html", context)
+
+
+# Imported here, beside its only use, so that this registration stays a small addition at the end.
+from .models import Organization  # noqa: E402
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    """Who runs the campaign: one short description per language and a contact address."""
+
+    list_display = ("name_en", "name_be", "email", "updated_at")
+    fieldsets = (
+        (_("Belarusian"), {"fields": ("name_be", "about_be")}),
+        (_("English"), {"fields": ("name_en", "about_en")}),
+        (_("Contact"), {"fields": ("email", "website")}),
+    )
+
+    def has_add_permission(self, request):
+        # The pages show one organization: the first. A second row would never be seen.
+        return super().has_add_permission(request) and not Organization.objects.exists()

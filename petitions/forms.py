@@ -121,12 +121,18 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         label=_("ZIP code"),
         max_length=20,
         required=False,
-        help_text=_("Five digits, or ZIP+4. Abroad: your postal code, if you have one."),
+        help_text=_("Five digits, or ZIP+4."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code (optional)"),
+        max_length=20,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     zip_confirmed = forms.BooleanField(label=_("Yes, this ZIP code is right for my state"), required=False)
     country = forms.CharField(
-        label=_("Country (if outside the United States)"),
+        label=_("Country"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "country-name"}),
@@ -185,7 +191,7 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         helper.form_tag = False
         helper.disable_csrf = True
         helper.layout = Layout(
-            *[name for name in self.fields if name not in self.trap_fields],
+            *self._shown_fields(),
             Div(
                 Field("website", tabindex="-1", autocomplete="off"),
                 css_class="hp-field",
@@ -193,9 +199,25 @@ class SignatureForm(_CleanTextMixin, forms.Form):
             ),
             "form_started",
             HTML(self._captcha_widget()),
+            # Named before the button; the template is rendered with the page's context.
+            HTML('{% include "petitions/_recipients_preview.html" %}'),
         )
         helper.add_input(Submit("sign", _("Sign the appeal"), css_class="btn-primary btn-lg"))
         return helper
+
+    def _shown_fields(self):
+        """The fields in the order a signer fills them in: the country beside the city it belongs with.
+
+        "This ZIP code is right for my state" is offered only once a ZIP code looked wrong for the
+        state (or was already ticked): a signer who never needs it never sees it.
+        """
+        names = [name for name in self.fields if name not in self.trap_fields]
+        for name in ("country", "postal_code"):
+            names.remove(name)
+            names.insert(names.index("state"), name)
+        if not (getattr(self, "zip_warning", False) or self.data.get("zip_confirmed")):
+            names.remove("zip_confirmed")
+        return names
 
     @staticmethod
     def _captcha_widget():
@@ -270,14 +292,23 @@ class SignatureForm(_CleanTextMixin, forms.Form):
                 self.add_error(
                     "country", gettext("If you live in the United States, untick “I live outside the United States”.")
                 )
-            if SENATORS in chosen:
+            if not self.petition.allow_president:
                 self.add_error(
-                    "recipients",
+                    "lives_abroad",
                     gettext(
-                        "Senators take letters only from their own constituents. From abroad, write to the President."
+                        "This appeal goes only to senators, who take letters only from their own constituents: "
+                        "it cannot be signed from outside the United States."
                     ),
                 )
+            elif "recipients" in data:
+                # Senators take letters only from their own constituents: from abroad the letter goes
+                # to the President, whichever boxes a page without script or styles left ticked.
+                # The confirmation page says so and names the President before anything is sent.
+                data["recipients"] = [PRESIDENT]
+            # The state and ZIP code fields are hidden on this path: what they hold was typed before
+            # the signer said they live abroad.
             data["state"] = ""
+            data["zip_code"] = data.get("postal_code", "")
         else:
             data["country"] = "United States"
             state = data.get("state")

@@ -14,6 +14,7 @@ from django.db import connections, models, transaction
 from django.db.models.sql import InsertQuery
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # States and territories as the US Postal Service abbreviates them, with their names in the
@@ -280,13 +281,21 @@ class Recipient(models.Model):
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
-        ordering = ["kind", "state", "senate_class"]
+        # Senators first ("senator" sorts after "president"), then the President: the order in
+        # which every page, e-mail and list names a signer's recipients.
+        ordering = ["-kind", "state", "senate_class"]
         indexes = [models.Index(fields=["kind", "state", "is_active"])]
 
     def __str__(self):
+        """The recipient with their office, in the active language.
+
+        "Senator Joni Ernst (Iowa)", "President Donald Trump".
+        """
         if self.kind == self.Kind.SENATOR:
-            return f"Sen. {self.name} ({self.state})"
-        return self.name
+            return gettext("Senator %(name)s (%(state)s)") % {"name": self.name, "state": self.get_state_display()}
+        if "president" in self.name.lower():
+            return self.name
+        return gettext("President %(name)s") % {"name": self.name}
 
     @property
     def salutation(self):
@@ -785,3 +794,45 @@ class FollowUpAnswer(models.Model):
 
     def __str__(self):
         return f"{self.recipient}: {self.answer}"
+
+
+class Organization(models.Model):
+    """Who runs the campaign, as the petition page and every page's footer say: one row, edited in the admin."""
+
+    name_be = models.CharField(_("name (Belarusian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    about_be = models.TextField(_("who we are (Belarusian)"), blank=True)
+    about_en = models.TextField(_("who we are (English)"), blank=True)
+    email = models.EmailField(_("contact e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organization")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Every page's footer shows it, read through `kept`: an edit shows at once in this process.
+        forget_kept()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_kept()
+        return result
+
+    @property
+    def name(self):
+        return _localized(self, "name")
+
+    @property
+    def about(self):
+        return _localized(self, "about")
+
+    @classmethod
+    def kept_current(cls):
+        """The organization as this process last read it (see `kept`), or None before organizers describe it."""
+        return kept("organization", lambda: cls.objects.order_by("pk").first())

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import abuse, services
 from .forms import PRESIDENT, SENATORS, ConfirmForm, ResendForm, SignatureForm
-from .models import Letter, Petition, Recipient, Signature
+from .models import Letter, Organization, Petition, Recipient, Signature
 
 
 def home(request):
@@ -35,6 +35,51 @@ def _senators_by_state():
     for senator in Recipient.objects.active().filter(kind=Recipient.Kind.SENATOR).order_by("state", "senate_class"):
         senators.setdefault(senator.state, []).append(senator.name)
     return senators
+
+
+def _recipient_labels(petition):
+    """Every recipient a signer may choose, named with their office, for sign.js to name them before the button."""
+    senators, president = {}, None
+    for recipient in Recipient.objects.kept_active():
+        if recipient.kind == Recipient.Kind.SENATOR and petition.allow_senators:
+            senators.setdefault(recipient.state, []).append(str(recipient))
+        elif recipient.kind == Recipient.Kind.PRESIDENT and petition.allow_president and president is None:
+            president = str(recipient)
+    return {"senators": senators, "president": president}
+
+
+def _join_names(names):
+    """NAMES as a sentence lists them: "A, B and C"."""
+    names = [str(name) for name in names]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _recipients_preview(petition, form):
+    """Who the letter goes to, by name, as far as the form says yet (see services.recipients_for).
+
+    The sign box names them before its button; sign.js keeps this up to date as the signer chooses,
+    and a form sent back (with errors, or for its token) names them from what was sent.
+    """
+    if form.is_bound:
+        data, wanted = form.data, form.data.getlist("recipients")
+    else:
+        data = form.initial
+        wanted = data.get("recipients") or form.fields["recipients"].initial
+    abroad = bool(data.get("lives_abroad"))
+    state = "" if abroad else data.get("state") or ""
+    names = []
+    if SENATORS in wanted and petition.allow_senators and not abroad:
+        if state:
+            senators = services.recipients_for(petition, state, False)
+            names += [str(r) for r in senators if r.kind == Recipient.Kind.SENATOR]
+        else:
+            names.append(_("your state's two senators"))
+    if (PRESIDENT in wanted or abroad) and petition.allow_president:
+        president = [r for r in services.recipients_for(petition, "", True) if r.kind == Recipient.Kind.PRESIDENT]
+        names += [str(r) for r in president]
+    return _join_names(names)
 
 
 def _sender_marks(request, form, petition, ip):
@@ -78,7 +123,9 @@ def _public_detail(request, petition):
     if not request.COOKIES:
         fields = repr([getattr(petition, f.attname) for f in Petition._meta.concrete_fields])
         recipients = Recipient.objects.active().aggregate(n=Count("pk"), last=Max("updated_at"))
+        organization = Organization.kept_current()
         version = f"{fields}{petition.confirmed_count()}{recipients}{request.path}"
+        version += f"{organization and organization.updated_at}"
         key = f"petition-page:{translation.get_language()}:{hashlib.sha256(version.encode()).hexdigest()}"
         content = cache.get(key)
         if content is not None:
@@ -108,6 +155,9 @@ def _detail_context(petition, form):
         "petition": petition,
         "form": form,
         "senators_by_state": _senators_by_state(),
+        "recipient_labels": _recipient_labels(petition),
+        "recipients_preview": _recipients_preview(petition, form),
+        "names_pair": _("%(first)s and %(last)s"),
         "president": Recipient.objects.president(),
         "share_url": settings.SITE_URL + petition.get_absolute_url(),
     }
@@ -123,9 +173,9 @@ def detail(request, slug):
     ip = abuse.client_ip(request)
     if request.method == "GET":
         response = _public_detail(request, petition)
-        patch_cache_control(
-            response, public=True, max_age=PAGE_CACHE_SECONDS, stale_while_revalidate=10 * PAGE_CACHE_SECONDS
-        )
+        # Shared caches (a CDN, nginx) keep it for PAGE_CACHE_SECONDS; a browser asks again every
+        # time, so a signer who has just confirmed never sees a count without their signature.
+        patch_cache_control(response, public=True, max_age=0, s_maxage=PAGE_CACHE_SECONDS)
         # A visitor with cookies may have a message waiting for them (the petition closed while they
         # signed): their page is theirs alone. The crowd, without cookies, shares one copy.
         patch_vary_headers(response, ["Cookie"])
@@ -267,6 +317,13 @@ def confirm(request, token):
     return render(request, "petitions/confirm.html", context, status=400 if form.errors else 200)
 
 
+def _letters_in_order(signature):
+    """SIGNATURE's letters, their recipients in the order every page names them: senators first."""
+    return signature.letters.select_related("recipient").order_by(
+        "-recipient__kind", "recipient__state", "recipient__senate_class"
+    )
+
+
 def _expired_link(request, token):
     """The page of a genuine signer's link past its age, offering new links by e-mail; None for any other link."""
     petition = services.petition_of_expired_signer_link(token)
@@ -288,7 +345,7 @@ def thanks(request, token):
     context = {
         "petition": signature.petition,
         "signature": signature,
-        "letters": signature.letters.select_related("recipient"),
+        "letters": _letters_in_order(signature),
         "share_url": settings.SITE_URL + signature.petition.get_absolute_url(),
     }
     return render(request, "petitions/thanks.html", context)
@@ -301,7 +358,7 @@ def status(request, token):
         if expired is None:
             raise Http404
         return expired
-    letters = signature.letters.select_related("recipient")
+    letters = _letters_in_order(signature)
     return render(request, "petitions/status.html", {"signature": signature, "letters": letters})
 
 

@@ -256,7 +256,7 @@ def test_the_petition_summary_counts_letters_by_recipient_and_status(petition, a
     senator = make_senator(channel="")
     confirmed_letters(petition, senator, 2)
     page = admin_client.get(reverse("admin:petitions_petition_change", args=[petition.pk])).content.decode()
-    assert "Sen. Joni Ernst (IA)" in page
+    assert "Сенатар Joni Ernst (Аёва)" in page
     assert re.search(r"status__exact=needs_action'>2</a>", page)
 
 
@@ -285,5 +285,5 @@ def test_the_public_page_counts_delivered_letters_and_names_no_signer(petition, 
     assert url in detail
 
     page = client.get(url).content.decode()
-    assert re.search(r"Sen\. Joni Ernst \(IA\)</th><td>2</td>", page)
+    assert re.search(r"Сенатар Joni Ernst \(Аёва\)</th><td>2</td>", page)
     assert "Lovelace" not in page and "ada" not in page.lower().replace("canada", "")

@@ -63,7 +63,7 @@ def test_the_followup_goes_once_to_signers_whose_letters_were_delivered_two_week
     by_address = {m.to[0]: m for m in mail.outbox}
     assert by_address[signers["due_en"].email].subject == "Did an office reply to your letter?"
     assert "/be/followup/" in by_address[signers["due_be"].email].body
-    assert "Sen. Chuck Grassley (IA)" in by_address[signers["due_be"].email].body
+    assert "Сенатар Chuck Grassley (Аёва)" in by_address[signers["due_be"].email].body
     assert tasks.send_followups() == {"asked": 0, "reminded": 0}
     assert len(mail.outbox) == 2
 
@@ -124,7 +124,7 @@ def test_the_responsiveness_table_matches_the_answers_and_is_public_only_when_sw
         petition.save()
         html = client.get(url).content.decode()
     assert 'id="public-responsiveness"' in html
-    assert '<th scope="row">Sen. Joni Ernst (IA)</th><td>5</td><td>2</td><td>1 (50%)</td>' in html
+    assert '<th scope="row">Senator Joni Ernst (Iowa)</th><td>5</td><td>2</td><td>1 (50%)</td>' in html
     assert signers["due_en"].last_name not in html
 
 

@@ -128,7 +128,7 @@ def test_a_senator_no_longer_listed_is_retired_not_deleted_and_named(tmp_path):
     out, _err = import_legislators(trimmed)
 
     assert "Senators: 0 created, 0 updated, 99 unchanged, 1 retired." in out
-    assert "Retired (no longer listed): Sen. Joni Ernst (IA)" in out
+    assert "Retired (no longer listed): Сенатар Joni Ernst (Аёва)" in out
     assert Recipient.objects.get(bioguide_id=ERNST).is_active is False
     assert [s.bioguide_id for s in Recipient.objects.senators_for("IA")] == [GRASSLEY]
 

@@ -58,7 +58,7 @@ def abroad():
         "address": "Gedimino pr. 1",
         "city": "Vilnius",
         "state": "",
-        "zip_code": "LT-01100",
+        "postal_code": "LT-01100",
         "country": "Lithuania",
         "recipients": ["president"],
     }
@@ -238,15 +238,22 @@ def test_a_dc_resident_can_write_to_the_president(client, petition, recipients):
     assert list(Signature.objects.get().recipients.all()) == [recipients[2]]
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_a_signer_abroad_cannot_write_to_senators(client, petition, recipients, abroad, language):
-    response = _sign(client, petition, language, **{**abroad, "recipients": ["senators", "president"]})
-    assert_refused(
-        response,
-        "recipients",
-        language,
-        "Senators take letters only from their own constituents. From abroad, write to the President.",
-    )
+@pytest.mark.parametrize("ticked", [["senators", "president"], ["senators"]])
+def test_a_signer_abroad_writes_to_the_president_whatever_a_page_without_styles_left_ticked(
+    client, petition, recipients, abroad, ticked
+):
+    # The state and ZIP code typed before ticking "abroad" are hidden on that path, and dropped.
+    response = _sign(client, petition, "en", **{**abroad, "recipients": ticked, "state": "IA", "zip_code": "50309"})
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.state, signature.zip_code) == ("", "LT-01100")
+    assert list(signature.recipients.all()) == [recipients[2]]
+
+
+def test_a_petition_only_to_senators_says_it_cannot_be_signed_from_abroad(client, petition, recipients, abroad):
+    petition.allow_president = False
+    petition.save()
+    assert_refused(_sign(client, petition, "en", **abroad), "lives_abroad")
 
 
 def test_the_form_explains_the_constituents_rule_up_front(client, petition, recipients):

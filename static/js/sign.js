@@ -1,22 +1,41 @@
-// Shows, as the signer picks a state, which senators will receive the letter. The form works
-// without this script; it only saves a look at the list below the form.
+// Names, as the signer chooses, who will receive the letter; fetches the cached page's form its
+// token; sends the form once per press. The form works without this script.
 (function () {
   "use strict";
-  var data = document.getElementById("senators-by-state");
   var state = document.getElementById("id_state");
-  if (!data || !state) return;
-  var senators = JSON.parse(data.textContent);
-  var out = document.createElement("p");
-  out.className = "form-text";
-  out.id = "senators-for-state";
-  out.setAttribute("aria-live", "polite");
-  state.parentNode.appendChild(out);
-  function show() {
-    var names = senators[state.value];
-    out.textContent = names ? "\u2192 " + names.join(", ") : "";
+  if (!state) return;
+
+  // Names who will receive the letter before the button, as the signer chooses their state, says
+  // they live abroad, or ticks recipients. The server names them the same way on the next page.
+  var preview = document.getElementById("recipients-preview");
+  var labelsData = document.getElementById("recipient-labels");
+  var abroad = document.getElementById("id_lives_abroad");
+  if (preview && labelsData) {
+    var labels = JSON.parse(labelsData.textContent);
+    var namesOut = preview.querySelector(".recipients-names");
+    var ticked = function (value) {
+      var box = document.querySelector("input[name=recipients][value=" + value + "]");
+      return box ? box.checked : false;
+    };
+    var join = function (names) {
+      if (names.length < 2) return names.join("");
+      return preview.dataset.pair
+        .replace("%(first)s", names.slice(0, -1).join(", "))
+        .replace("%(last)s", names[names.length - 1]);
+    };
+    var nameRecipients = function () {
+      var isAbroad = abroad && abroad.checked;
+      var names = [];
+      if (ticked("senators") && !isAbroad) {
+        if (!state.value) names.push(preview.dataset.yourSenators);
+        else names = names.concat(labels.senators[state.value] || []);
+      }
+      if ((ticked("president") || isAbroad) && labels.president) names.push(labels.president);
+      namesOut.textContent = join(names);
+    };
+    if (state.form) state.form.addEventListener("change", nameRecipients);
+    nameRecipients();
   }
-  state.addEventListener("change", show);
-  show();
   var form = document.querySelector("form.sign-form");
   if (form) {
     // One signature per press: a double click, or Enter pressed twice, must not send the form twice.
