@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('petitions', '0009_scrub_searches_from_export_records'),
+        ('petitions', '0010_delivery_powers_and_export_kinds'),
     ]
 
     operations = [
