@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= campaign.settings
 
-.PHONY: run test test-in-window test-clocks lint format messages check-messages migrations-check deploy-check bench bench-smoke clean
+.PHONY: run test test-in-window test-clocks lint format messages check-messages migrations-check deploy-check bench bench-smoke screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench: $(VENV)/.installed
 
 bench-smoke: $(VENV)/.installed
 	$(PY) bench/run.py --smoke
+
+# PNGs of the petition page (375 and 1280 px, both languages) and the admin's lists and dashboard
+# under docs/screenshots/, from a demo site on 127.0.0.1 with its own SQLite under var/screenshots.
+screenshots: $(VENV)/.installed
+	$(PY) bin/screenshots
 
 migrations-check: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

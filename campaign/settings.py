@@ -7,6 +7,8 @@ PostgreSQL, Redis and SMTP. The README lists every variable.
 
 import os
 import re
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +61,13 @@ VAR_DIR = Path(env("CAMPAIGN_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
+# Management commands that sign nothing (no link, session or address hash): they run without a
+# SECRET_KEY even with DEBUG off, so the README's commands work as written on a fresh clone.
+KEYLESS_COMMANDS = {"import_legislators", "load_demo", "build_us_map"}
 SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY and Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS:
+    # A key nobody knows, new in each run: whatever such a command might sign could not be trusted.
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(

@@ -5,9 +5,9 @@
 TITLE_BE = "Зварот да сенатараў і Прэзідэнта ЗША датычна катаванняў палітычных зняволеных у Беларусі"
 TITLE_EN = "An appeal to US senators and the President on the torture of political prisoners in Belarus"
 
-INTRODUCTION_BE = """Важна як мага хутчэй спыніць катаванні і гвалт над палітвязнямі ў Беларусі. І пакуль усё іншыя актыўнасці могуць заняць час для дасягнення выніку - нам неабходна бесперапынна патрабаваць вызваленьне вязьняў.
+INTRODUCTION_BE = """Важна як мага хутчэй спыніць катаванні і гвалт над палітвязнямі ў Беларусі. І пакуль усе іншыя захады могуць заняць час для дасягнення выніку — нам неабходна бесперапынна патрабаваць вызвалення вязняў.
 
-Каб ваш голас пачулі падпішыце петыцыю да свайго сенатара ў Кансгрэсе ЗША і падпішыце петыцыю да Прэзідэнта ЗША."""
+Каб ваш голас пачулі, падпішыце петыцыю да свайго сенатара ў Кангрэсе ЗША і падпішыце петыцыю да Прэзідэнта ЗША."""
 
 INTRODUCTION_EN = """The torture of and violence against political prisoners in Belarus must be stopped as soon as possible. While every other effort may take time to bring results, we must keep demanding, without pause, that the prisoners be released.
 
@@ -15,7 +15,7 @@ So that your voice is heard, sign the petition to your senators in the US Congre
 
 LETTER_EN = """I am writing to thank you for your support of democracy in Belarus and ask you to make the release of Belarusian political prisoners your central demand of the Lukashenko regime. To achieve this, we ask you to use sanctions on mid-level bureaucrats in law enforcement, the security apparatus, and the judiciary as leverage. The free exchange of ideas is the centerpiece of democracy and is not possible when those who disagree with the government are arrested, beaten, tortured, killed, imprisoned, or exiled.
 
-According to the human rights center Viasna, Belarus, a country of 9.35 million people, has 471 political prisoners as of June 7, 2021. The diversion of Ryanair Flight #FR4978 and arrest followed by forced confession of journalist Raman Pratasevich is only the most internationally visible recent example of political hostage-taking. Two recent presidential candidates - Sergei Tsikhanousky and Victor Babariko - sit in jail for challenging Alexander Lukashenko in the 2020 presidential election, as does Maria Kolesnikova, Babariko’s campaign manager and part of the female triumvirate led by Sviatlana Tsikhnouskaya that likely defeated Lukashenko in the 2020 election.
+According to the human rights center Viasna, Belarus, a country of 9.35 million people, has 471 political prisoners as of June 7, 2021. The diversion of Ryanair Flight #FR4978 and arrest followed by forced confession of journalist Raman Pratasevich is only the most internationally visible recent example of political hostage-taking. Two recent presidential candidates - Siarhei Tsikhanouski and Victor Babariko - sit in jail for challenging Alexander Lukashenko in the 2020 presidential election, as does Maria Kolesnikova, Babariko’s campaign manager and part of the female triumvirate led by Sviatlana Tsikhanouskaya that likely defeated Lukashenko in the 2020 election.
 
 Several political prisoners have died in jail, including Vitold Ashurak. The regime knows no boundaries as it arrests and incarcerates teenagers like Mikita Zalatarou and Dmitry Stakhovsky, who committed suicide after interrogation.
 

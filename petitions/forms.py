@@ -106,7 +106,7 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         ),
     )
     address = forms.CharField(
-        label=_("Street address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "street-address"})
+        label=_("Street address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-line1"})
     )
     city = forms.CharField(
         label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
