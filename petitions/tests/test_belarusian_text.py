@@ -110,7 +110,7 @@ def test_the_demo_petition_has_none_of_the_corrected_forms():
     assert "led by Sviatlana Tsikhanouskaya" in demo.LETTER_EN
 
 
-_correction = importlib.import_module("petitions.migrations.0010_correct_demo_petition_text")
+_correction = importlib.import_module("petitions.migrations.0012_correct_demo_petition_text")
 
 
 def _demo_petition(**texts):

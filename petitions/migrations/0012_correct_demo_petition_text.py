@@ -55,7 +55,7 @@ def restore_demo_text(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("petitions", "0009_scrub_searches_from_export_records"),
+        ("petitions", "0011_organization_and_senators_first"),
     ]
 
     operations = [
