@@ -495,6 +495,18 @@ SENATE_CWC_MAINTENANCE_WINDOWS = "Sun 00-06, Wed 05-07"
 CWC_MAINTENANCE_WINDOWS = env_weekly_windows("CWC_MAINTENANCE_WINDOWS", SENATE_CWC_MAINTENANCE_WINDOWS)
 
 
+# The delivery channel a senator gets when `import_legislators` first creates them: CWC once the
+# server has a CWC endpoint, none otherwise (their letters then wait for organizers). Senators
+# already in the database keep the channel organizers gave them.
+IMPORTED_SENATOR_CHANNEL = env("IMPORTED_SENATOR_CHANNEL", "cwc" if CWC_ENDPOINT else "").strip().lower()
+if IMPORTED_SENATOR_CHANNEL in ("none", "-"):
+    IMPORTED_SENATOR_CHANNEL = ""
+if IMPORTED_SENATOR_CHANNEL not in ("", "cwc", "email", "http", "print"):
+    raise ImproperlyConfigured(
+        f"IMPORTED_SENATOR_CHANNEL must be cwc, email, http, print or none, not {IMPORTED_SENATOR_CHANNEL!r}"
+    )
+
+
 # Bearer tokens for HTTP recipients, as "name=token,other=token2"; a recipient's settings name one.
 def _http_tokens(value):
     pairs = [item.strip().partition("=") for item in value.split(",") if item.strip()]

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Value
@@ -15,7 +16,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +118,28 @@ class PetitionAdmin(admin.ModelAdmin):
             _("Letters"),
             by_status,
             self._letters_by_recipient(petition),
+        ) + self._unreachable(petition)
+
+    def _unreachable(self, petition):
+        """The recipients this petition's signers may choose whom no letter can reach yet, and why."""
+        from .readiness import unreachable_recipients
+
+        unreachable = unreachable_recipients(petition)
+        if not unreachable:
+            return ""
+        url = reverse("admin:petitions_recipient_changelist")
+        return format_html(
+            "<p class='errornote unreachable-recipients'>{} <a href='{}'>{}</a></p>"
+            "<ul class='unreachable-recipients'>{}</ul>",
+            ngettext(
+                "%(count)d recipient signers may choose cannot be reached yet.",
+                "%(count)d recipients signers may choose cannot be reached yet.",
+                len(unreachable),
+            )
+            % {"count": len(unreachable)},
+            url,
+            _("Set their channels"),
+            format_html_join("", "<li>{}: {}</li>", ((recipient, problem) for recipient, problem in unreachable)),
         )
 
     def _letters_by_recipient(self, petition):
@@ -185,12 +208,139 @@ class RecipientForm(forms.ModelForm):
         return data
 
 
+def can_manage_delivery(request):
+    """Whether the user may change how letters reach recipients (channels and their settings)."""
+    return request.user.has_perm("petitions.change_recipient")
+
+
+class EmailChannelForm(forms.Form):
+    address = forms.EmailField(
+        label=_("Intake e-mail address"),
+        help_text=_("Every selected recipient's letters go to this address."),
+    )
+
+    def channel_settings(self):
+        return {"address": self.cleaned_data["address"]}
+
+
+class HTTPChannelForm(forms.Form):
+    url = forms.URLField(
+        label=_("Address letters are POSTed to"), assume_scheme="https", help_text=_("Starting with https://.")
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("json", "JSON"), ("form", _("HTML form fields"))])
+    token = forms.CharField(
+        label=_("Token name"),
+        required=False,
+        help_text=_("The name of a token in the server's DELIVERY_HTTP_TOKENS; empty for none."),
+    )
+
+    def channel_settings(self):
+        data = {"url": self.cleaned_data["url"], "format": self.cleaned_data["format"]}
+        if self.cleaned_data["token"]:
+            data["token"] = self.cleaned_data["token"]
+        return data
+
+
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin):
     form = RecipientForm
     list_display = ["name", "kind", "state", "senate_class", "channel", "is_active"]
     list_filter = ["kind", "is_active", "channel", "state"]
     search_fields = ["name", "bioguide_id", "state"]
+    actions = ["deliver_through_cwc", "deliver_by_email", "deliver_by_http", "deliver_by_print"]
+
+    def has_manage_delivery_permission(self, request):
+        return can_manage_delivery(request)
+
+    @admin.action(description=_("Deliver to the selected recipients through CWC"), permissions=["manage_delivery"])
+    def deliver_through_cwc(self, request, queryset):
+        self._set_channel(request, queryset, Recipient.Channel.CWC)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients by e-mail to an address…"), permissions=["manage_delivery"]
+    )
+    def deliver_by_email(self, request, queryset):
+        return self._set_channel_asking(request, queryset, Recipient.Channel.EMAIL, EmailChannelForm)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients by HTTP POST to an address…"),
+        permissions=["manage_delivery"],
+    )
+    def deliver_by_http(self, request, queryset):
+        return self._set_channel_asking(request, queryset, Recipient.Channel.HTTP, HTTPChannelForm)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients on paper (print and post)"), permissions=["manage_delivery"]
+    )
+    def deliver_by_print(self, request, queryset):
+        self._set_channel(request, queryset, Recipient.Channel.PRINT)
+
+    def _set_channel_asking(self, request, queryset, channel, form_class):
+        """Ask for the channel's settings on a page of its own, then set them on every selected recipient."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._set_channel(request, queryset, channel, form.channel_settings())
+                return None
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Deliver through: %(channel)s") % {"channel": Recipient.Channel(channel).label},
+            "opts": self.model._meta,
+            "form": form,
+            "recipients": queryset.order_by("kind", "state", "senate_class"),
+            "action": request.POST.get("action", ""),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/petitions/recipient/set_channel.html", context)
+
+    def _set_channel(self, request, queryset, channel, channel_settings=None):
+        """Give every selected recipient CHANNEL (and CHANNEL_SETTINGS when given) that it can deliver to.
+
+        A recipient the channel cannot reach (CWC for the President, print without an office
+        address) keeps what it had, and the message says why. Each change is in the admin's history.
+        """
+        channel_class_ = channel_class(channel)
+        changed, refused = [], []
+        with transaction.atomic():
+            for recipient in queryset.select_for_update().order_by("pk"):
+                new_settings = recipient.channel_settings if channel_settings is None else channel_settings
+                errors = channel_class_.settings_errors(new_settings or {}, recipient)
+                if errors:
+                    refused.append((recipient, " ".join(str(message) for message in errors.values())))
+                    continue
+                recipient.channel, recipient.channel_settings = channel, new_settings
+                recipient.save(update_fields=["channel", "channel_settings", "updated_at"])
+                changed.append(recipient)
+        with translation.override(None):  # The history stores field names untranslated, as Django does.
+            fields = [str(Recipient._meta.get_field(name).verbose_name) for name in ("channel", "channel_settings")]
+        for recipient in changed:
+            self.log_change(request, recipient, [{"changed": {"fields": fields}}])
+        label = Recipient.Channel(channel).label
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d recipient now receives letters through: %(channel)s.",
+                "%(count)d recipients now receive letters through: %(channel)s.",
+                len(changed),
+            )
+            % {"count": len(changed), "channel": label},
+        )
+        if refused:
+            recipient, problem = refused[0]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d recipient keeps its channel. %(recipient)s: %(problem)s",
+                    "%(count)d recipients keep their channel. For example %(recipient)s: %(problem)s",
+                    len(refused),
+                )
+                % {"count": len(refused), "recipient": recipient, "problem": problem},
+                messages.WARNING,
+            )
 
 
 class StateFilter(admin.SimpleListFilter):

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import dashboard, exports
+from . import dashboard, exports, readiness
 from .models import Letter, Petition, Recipient
 
 
@@ -36,6 +36,7 @@ def dashboard_view(model_admin, request, petition_id=None):
         "letters_by_channel": [(channels.get(key, key), n) for key, n in numbers["letters_by_channel"].items()],
         "letters_total": sum(numbers["letters_by_status"].values()),
         "recipients_for_export": exports.recipients_with_letters(petition) if petition else [],
+        "unreachable": readiness.unreachable_recipients(petition),
     }
     return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 
