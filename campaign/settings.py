@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -293,6 +294,34 @@ CELERY_BEAT_SCHEDULE = {
     "send-followups": {"task": "petitions.tasks.send_followups", "schedule": 900.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Organizers are told of letters that need them (petitions/digest.py): a digest every day at
+# ORGANIZER_DIGEST_HOUR (UTC), and an alarm at once when one channel has ORGANIZER_ALARM_FAILURES
+# failed attempts within ORGANIZER_ALARM_MINUTES, at most once every ORGANIZER_ALARM_EVERY_MINUTES.
+# They go to the active staff of the Organizers group who have an e-mail address, and to
+# ORGANIZER_DIGEST_TO (addresses separated by commas).
+ORGANIZER_DIGEST_TO = env_list("ORGANIZER_DIGEST_TO")
+ORGANIZER_DIGEST_HOUR = env_int("ORGANIZER_DIGEST_HOUR", 7)
+ORGANIZER_ALARM_FAILURES = env_int("ORGANIZER_ALARM_FAILURES", 20)
+ORGANIZER_ALARM_MINUTES = env_int("ORGANIZER_ALARM_MINUTES", 10)
+ORGANIZER_ALARM_EVERY_MINUTES = env_int("ORGANIZER_ALARM_EVERY_MINUTES", 60)
+if not 0 <= ORGANIZER_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(f"ORGANIZER_DIGEST_HOUR must be an hour from 0 to 23, not {ORGANIZER_DIGEST_HOUR}")
+CELERY_BEAT_SCHEDULE["organizer-digest"] = {
+    "task": "petitions.tasks.start_organizer_digest",
+    "schedule": crontab(hour=ORGANIZER_DIGEST_HOUR, minute=0),
+}
+CELERY_BEAT_SCHEDULE["resume-organizer-digests"] = {
+    "task": "petitions.tasks.resume_organizer_digests",
+    "schedule": 300.0,
+}
+CELERY_TASK_ROUTES.update(
+    {
+        "petitions.tasks.send_organizer_digest": {"queue": "mail"},
+        "petitions.tasks.start_organizer_digest": {"queue": "mail"},
+        "petitions.tasks.resume_organizer_digests": {"queue": "mail"},
+    }
+)
 
 # The campaign's own rules.
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)

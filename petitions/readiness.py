@@ -47,12 +47,24 @@ def check_recipients_reachable(app_configs=None, databases=None, **kwargs):
     """
     if not databases or "default" not in databases:
         return []
+    from .digest import organizer_addresses
+
     try:
         with translation.override("en"):  # Like Django's own checks, for whoever deploys.
             unreachable = unreachable_recipients()
+            organizers = organizer_addresses()
     except DatabaseError:  # Not migrated yet: `migrate` comes first, and `check` says so elsewhere.
         return []
-    return [
+    found = []
+    if not organizers:
+        found.append(
+            checks.Warning(
+                "No organizer gets the digest of letters that failed or wait for organizers.",
+                hint="Give the staff of the Organizers group e-mail addresses, or set ORGANIZER_DIGEST_TO.",
+                id="petitions.W002",
+            )
+        )
+    return found + [
         checks.Warning(
             f"Nobody can reach this recipient yet: {problem}",
             hint="Set its delivery channel in the admin (Recipients, or the bulk actions on the list).",
