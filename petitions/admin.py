@@ -18,9 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import exports
@@ -348,7 +349,10 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [(code, code) for code, _name in Signature._meta.get_field("state").choices] + [("abroad", _("Abroad"))]
+        # Only the states some signer lives in, not all 57 codes.
+        present = set(Signature.objects.order_by().values_list("state", flat=True).distinct())
+        codes = [code for code, _name in Signature._meta.get_field("state").choices if code in present]
+        return [(code, code) for code in codes] + ([("abroad", _("Abroad"))] if "" in present else [])
 
     def queryset(self, request, queryset):
         if self.value() == "abroad":
@@ -404,6 +408,10 @@ class SignatureAdmin(admin.ModelAdmin):
     filter_horizontal = ["recipients"]
     change_list_template = "admin/petitions/signature/change_list.html"
     actions = ["release_quarantined", "delete_quarantined"]
+
+    def has_add_permission(self, request):
+        # Signatures come from signers through the confirmation e-mail, never from the admin.
+        return False
 
     def get_urls(self):
         urls = [
@@ -574,11 +582,13 @@ class PrintBatchFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _reroute_description(channel):
+    return lazy(lambda: gettext("Send the selected letters through: %(channel)s") % {"channel": channel.label}, str)()
+
+
 def _reroute_action(channel):
-    @admin.action(
-        description=_("Send the selected letters through: %(channel)s") % {"channel": channel.label},
-        permissions=["change"],
-    )
+    # Lazy: the description is read when the list is shown, in that request's language, not at import.
+    @admin.action(description=_reroute_description(channel), permissions=["change"])
     def reroute(model_admin, request, queryset):
         model_admin.reroute(request, queryset, channel.value)
 
@@ -589,7 +599,7 @@ def _reroute_action(channel):
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
     list_display = [
-        "delivery_id", "recipient", "status", "channel", "attempts", "short_error", "created_at", "delivered_at",
+        "recipient", "status", "channel", "created_at", "short_error", "attempts", "delivered_at",
     ]  # fmt: skip
     list_filter = [
         "status",

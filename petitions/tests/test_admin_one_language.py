@@ -1,0 +1,65 @@
+"""The admin speaks the organizer's language and shows what an organizer looks for."""
+
+import lxml.html
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from .conftest import make_petition, make_senator
+from .letters import confirmed_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def _get(client, name, language, query=""):
+    with translation.override(language):
+        url = reverse(f"admin:{name}") + query
+    response = client.get(url)
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "foreign"),
+    [
+        ("en", "Send the selected letters through: E-mail", "Адправіць"),
+        ("be", "Адправіць выбраныя лісты праз: Электронная пошта", "Send the selected"),
+    ],
+)
+def test_the_re_route_actions_read_in_the_pages_language(admin_client, language, expected, foreign):
+    page = _get(admin_client, "petitions_letter_changelist", language)
+    actions = page.xpath('//select[@name="action"]/option/text()')
+    assert expected in actions
+    assert not [action for action in actions if foreign in action]
+
+
+def test_the_letters_list_leads_with_recipient_status_channel_and_when(admin_client):
+    petition = make_petition()
+    confirmed_signature(petition, [make_senator()])
+    page = _get(admin_client, "petitions_letter_changelist", "en")
+    columns = [
+        name
+        for th in page.xpath('//table[@id="result_list"]/thead/tr/th')
+        for name in th.get("class", "").split()
+        if name.startswith("column-")
+    ]
+    assert columns[:4] == ["column-recipient", "column-status", "column-channel", "column-created_at"]
+    assert "column-delivery_id" not in columns
+
+
+def test_nobody_adds_a_signature_in_the_admin(admin_client):
+    page = _get(admin_client, "petitions_signature_changelist", "en")
+    assert not page.xpath('//ul[contains(@class, "object-tools")]//a[contains(@class, "addlink")]')
+    with translation.override("en"):
+        assert admin_client.get(reverse("admin:petitions_signature_add")).status_code == 403
+
+
+def test_the_state_filter_lists_only_the_states_signers_live_in(admin_client):
+    petition = make_petition()
+    senator = make_senator()
+    confirmed_signature(petition, [senator], state="IA")
+    confirmed_signature(petition, [senator], state="OH")
+    page = _get(admin_client, "petitions_signature_changelist", "en")
+    links = page.xpath('//a[contains(@href, "state=")]/@href')
+    states = sorted({href.split("state=")[1].split("&")[0] for href in links})
+    assert states == ["IA", "OH"]
