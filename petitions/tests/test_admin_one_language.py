@@ -63,3 +63,15 @@ def test_the_state_filter_lists_only_the_states_signers_live_in(admin_client):
     links = page.xpath('//a[contains(@href, "state=")]/@href')
     states = sorted({href.split("state=")[1].split("&")[0] for href in links})
     assert states == ["IA", "OH"]
+
+
+@pytest.mark.parametrize(("language", "other", "label"), [("en", "be", "Беларуская"), ("be", "en", "English")])
+def test_the_admin_offers_the_other_language_and_switching_keeps_the_page(admin_client, language, other, label):
+    page = _get(admin_client, "petitions_letter_changelist", language)
+    button = page.xpath('//form[contains(@class, "admin-language")]//button[@name="language"]')
+    assert [(b.get("value"), b.text_content().strip()) for b in button] == [(other, label)]
+
+    (next_url,) = page.xpath('//form[contains(@class, "admin-language")]//input[@name="next"]/@value')
+    response = admin_client.post(reverse("set_language"), {"language": other, "next": next_url})
+    with translation.override(other):
+        assert response["Location"] == reverse("admin:petitions_letter_changelist")
