@@ -362,6 +362,27 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QuarantineReasonFilter(admin.SimpleListFilter):
+    """The reasons signatures were quarantined for, as recorded; a field without choices listed none."""
+
+    title = _("why quarantined")
+    parameter_name = "quarantine_reason"
+
+    def lookups(self, request, model_admin):
+        reasons = (
+            Signature.objects.exclude(quarantine_reason="")
+            .order_by("quarantine_reason")
+            .values_list("quarantine_reason", flat=True)
+            .distinct()
+        )
+        return [(reason, reason) for reason in reasons[:50]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(quarantine_reason=self.value())
+        return queryset
+
+
 # Signers type names and addresses, and a cell that starts like a formula is run by the spreadsheet
 # that opens the export (CSV injection): a leading apostrophe keeps it text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -393,7 +414,7 @@ class SignatureAdmin(admin.ModelAdmin):
         "petition",
         StateFilter,
         "status",
-        "quarantine_reason",
+        QuarantineReasonFilter,
         "language",
         ("created_at", admin.DateFieldListFilter),
     ]

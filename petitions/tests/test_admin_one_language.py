@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from petitions.models import Signature
+
 from .conftest import make_petition, make_senator
 from .letters import confirmed_signature
 
@@ -75,3 +77,12 @@ def test_the_admin_offers_the_other_language_and_switching_keeps_the_page(admin_
     response = admin_client.post(reverse("set_language"), {"language": other, "next": next_url})
     with translation.override(other):
         assert response["Location"] == reverse("admin:petitions_letter_changelist")
+
+
+def test_the_quarantine_filter_lists_the_reasons_signatures_were_quarantined_for(admin_client):
+    petition = make_petition()
+    senator = make_senator()
+    confirmed_signature(petition, [senator])
+    Signature.objects.update(status="quarantined", quarantine_reason="blocked_network")
+    page = _get(admin_client, "petitions_signature_changelist", "en")
+    assert page.xpath('//a[contains(@href, "quarantine_reason=blocked_network")]')
