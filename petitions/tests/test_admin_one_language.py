@@ -86,3 +86,19 @@ def test_the_quarantine_filter_lists_the_reasons_signatures_were_quarantined_for
     Signature.objects.update(status="quarantined", quarantine_reason="blocked_network")
     page = _get(admin_client, "petitions_signature_changelist", "en")
     assert page.xpath('//a[contains(@href, "quarantine_reason=blocked_network")]')
+
+
+@pytest.mark.parametrize("language", ["en", "be"])
+def test_the_admin_home_puts_the_campaign_first_and_names_the_security_sections(admin_client, language):
+    page = _get(admin_client, "index", language)
+    sections = [caption.text_content().strip() for caption in page.xpath('//div[@id="content-main"]//caption')]
+    with translation.override(language):
+        campaign = str(translation.gettext("Campaign"))
+        security = [
+            translation.gettext("Security: log-in attempts"),
+            translation.gettext("Security: two-factor devices"),
+        ]
+    assert sections[0] == campaign
+    assert set(security) <= set(sections)
+    assert "AXES" not in sections and "OTP_TOTP" not in sections
+    assert language == "en" or "Security: log-in attempts" not in sections
