@@ -102,3 +102,12 @@ def test_the_admin_home_puts_the_campaign_first_and_names_the_security_sections(
     assert set(security) <= set(sections)
     assert "AXES" not in sections and "OTP_TOTP" not in sections
     assert language == "en" or "Security: log-in attempts" not in sections
+
+
+def test_the_belarusian_admin_reads_in_the_official_orthography(admin_client):
+    petition = make_petition()
+    with translation.override("be"):
+        response = admin_client.get(reverse("admin:petitions_petition_change", args=[petition.pk]))
+    html = response.content.decode()
+    assert "Змяніць пароль" in html
+    assert "Зьмяніць" not in html and "Дзеяньне" not in html
