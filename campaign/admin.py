@@ -37,6 +37,20 @@ class CampaignAdminSite(OTPAdminSite):
     def __init__(self, name="admin"):
         super().__init__(name)
 
+    # Security apps named for organizers rather than by their package; the campaign comes first.
+    APP_NAMES = {
+        "axes": _("Security: log-in attempts"),
+        "otp_totp": _("Security: two-factor devices"),
+        "auth": _("Staff accounts and groups"),
+    }
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            if app["app_label"] in self.APP_NAMES:
+                app["name"] = self.APP_NAMES[app["app_label"]]
+        return sorted(apps, key=lambda app: app["app_label"] != "petitions")
+
     def has_permission(self, request):
         user = request.user
         if not (user.is_active and user.is_staff):

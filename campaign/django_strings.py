@@ -82,3 +82,20 @@ MONTHS_IN_DATES = [
     pgettext_lazy("alt. month", "November"),
     pgettext_lazy("alt. month", "December"),
 ]
+
+# The admin's words organizers see on every page: Django's own Belarusian uses taraškievica
+# («Зьмяніць», «Дзеяньне»), the project's strings the official orthography.
+ADMIN = [
+    gettext_noop("Action:"),
+    gettext_noop("Change"),
+    gettext_noop("Change password"),
+    gettext_noop("Change %s"),
+    gettext_noop("Log out"),
+    gettext_noop("Select %s to change"),
+    gettext_noop("View on site"),
+    gettext_noop("Filter"),
+    gettext_noop("Clear all filters"),
+    gettext_noop("Home"),
+    gettext_noop("Save and continue editing"),
+    gettext_noop("Run the selected action"),
+]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -302,6 +303,34 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Organizers are told of letters that need them (petitions/digest.py): a digest every day at
+# ORGANIZER_DIGEST_HOUR (UTC), and an alarm at once when one channel has ORGANIZER_ALARM_FAILURES
+# failed attempts within ORGANIZER_ALARM_MINUTES, at most once every ORGANIZER_ALARM_EVERY_MINUTES.
+# They go to the active staff of the Organizers group who have an e-mail address, and to
+# ORGANIZER_DIGEST_TO (addresses separated by commas).
+ORGANIZER_DIGEST_TO = env_list("ORGANIZER_DIGEST_TO")
+ORGANIZER_DIGEST_HOUR = env_int("ORGANIZER_DIGEST_HOUR", 7)
+ORGANIZER_ALARM_FAILURES = env_int("ORGANIZER_ALARM_FAILURES", 20)
+ORGANIZER_ALARM_MINUTES = env_int("ORGANIZER_ALARM_MINUTES", 10)
+ORGANIZER_ALARM_EVERY_MINUTES = env_int("ORGANIZER_ALARM_EVERY_MINUTES", 60)
+if not 0 <= ORGANIZER_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(f"ORGANIZER_DIGEST_HOUR must be an hour from 0 to 23, not {ORGANIZER_DIGEST_HOUR}")
+CELERY_BEAT_SCHEDULE["organizer-digest"] = {
+    "task": "petitions.tasks.start_organizer_digest",
+    "schedule": crontab(hour=ORGANIZER_DIGEST_HOUR, minute=0),
+}
+CELERY_BEAT_SCHEDULE["resume-organizer-digests"] = {
+    "task": "petitions.tasks.resume_organizer_digests",
+    "schedule": 300.0,
+}
+CELERY_TASK_ROUTES.update(
+    {
+        "petitions.tasks.send_organizer_digest": {"queue": "mail"},
+        "petitions.tasks.start_organizer_digest": {"queue": "mail"},
+        "petitions.tasks.resume_organizer_digests": {"queue": "mail"},
+    }
+)
+
 # The campaign's own rules.
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5)
@@ -525,6 +554,18 @@ def env_weekly_windows(name, default):
 # turn the windows off (a stand-in receiver that is not the Senate).
 SENATE_CWC_MAINTENANCE_WINDOWS = "Sun 00-06, Wed 05-07"
 CWC_MAINTENANCE_WINDOWS = env_weekly_windows("CWC_MAINTENANCE_WINDOWS", SENATE_CWC_MAINTENANCE_WINDOWS)
+
+
+# The delivery channel a senator gets when `import_legislators` first creates them: CWC once the
+# server has a CWC endpoint, none otherwise (their letters then wait for organizers). Senators
+# already in the database keep the channel organizers gave them.
+IMPORTED_SENATOR_CHANNEL = env("IMPORTED_SENATOR_CHANNEL", "cwc" if CWC_ENDPOINT else "").strip().lower()
+if IMPORTED_SENATOR_CHANNEL in ("none", "-"):
+    IMPORTED_SENATOR_CHANNEL = ""
+if IMPORTED_SENATOR_CHANNEL not in ("", "cwc", "email", "http", "print"):
+    raise ImproperlyConfigured(
+        f"IMPORTED_SENATOR_CHANNEL must be cwc, email, http, print or none, not {IMPORTED_SENATOR_CHANNEL!r}"
+    )
 
 
 # Bearer tokens for HTTP recipients, as "name=token,other=token2"; a recipient's settings name one.

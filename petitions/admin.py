@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Value
@@ -15,16 +16,17 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import exports
 from .admin_clusters import SignatureClustersMixin
-from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin
+from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin, manages_delivery
 from .delivery import channel_class
 from .models import (
     BlockedEmailDomain,
@@ -120,6 +122,28 @@ class PetitionAdmin(admin.ModelAdmin):
             _("Letters"),
             by_status,
             self._letters_by_recipient(petition),
+        ) + self._unreachable(petition)
+
+    def _unreachable(self, petition):
+        """The recipients this petition's signers may choose whom no letter can reach yet, and why."""
+        from .readiness import unreachable_recipients
+
+        unreachable = unreachable_recipients(petition)
+        if not unreachable:
+            return ""
+        url = reverse("admin:petitions_recipient_changelist")
+        return format_html(
+            "<p class='errornote unreachable-recipients'>{} <a href='{}'>{}</a></p>"
+            "<ul class='unreachable-recipients'>{}</ul>",
+            ngettext(
+                "%(count)d recipient signers may choose cannot be reached yet.",
+                "%(count)d recipients signers may choose cannot be reached yet.",
+                len(unreachable),
+            )
+            % {"count": len(unreachable)},
+            url,
+            _("Set their channels"),
+            format_html_join("", "<li>{}: {}</li>", ((recipient, problem) for recipient, problem in unreachable)),
         )
 
     def _letters_by_recipient(self, petition):
@@ -188,12 +212,136 @@ class RecipientForm(forms.ModelForm):
         return data
 
 
+class EmailChannelForm(forms.Form):
+    address = forms.EmailField(
+        label=_("Intake e-mail address"),
+        help_text=_("Every selected recipient's letters go to this address."),
+    )
+
+    def channel_settings(self):
+        return {"address": self.cleaned_data["address"]}
+
+
+class HTTPChannelForm(forms.Form):
+    url = forms.URLField(
+        label=_("Address letters are POSTed to"), assume_scheme="https", help_text=_("Starting with https://.")
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("json", "JSON"), ("form", _("HTML form fields"))])
+    token = forms.CharField(
+        label=_("Token name"),
+        required=False,
+        help_text=_("The name of a token in the server's DELIVERY_HTTP_TOKENS; empty for none."),
+    )
+
+    def channel_settings(self):
+        data = {"url": self.cleaned_data["url"], "format": self.cleaned_data["format"]}
+        if self.cleaned_data["token"]:
+            data["token"] = self.cleaned_data["token"]
+        return data
+
+
 @admin.register(Recipient)
 class RecipientAdmin(RecipientDeliveryMixin, admin.ModelAdmin):
     form = RecipientForm
     list_display = ["name", "kind", "state", "senate_class", "channel", "is_active"]
     list_filter = ["kind", "is_active", "channel", "state"]
     search_fields = ["name", "bioguide_id", "state"]
+    actions = ["deliver_through_cwc", "deliver_by_email", "deliver_by_http", "deliver_by_print"]
+
+    def has_manage_delivery_permission(self, request):
+        return manages_delivery(request)
+
+    @admin.action(description=_("Deliver to the selected recipients through CWC"), permissions=["manage_delivery"])
+    def deliver_through_cwc(self, request, queryset):
+        self._set_channel(request, queryset, Recipient.Channel.CWC)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients by e-mail to an address…"), permissions=["manage_delivery"]
+    )
+    def deliver_by_email(self, request, queryset):
+        return self._set_channel_asking(request, queryset, Recipient.Channel.EMAIL, EmailChannelForm)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients by HTTP POST to an address…"),
+        permissions=["manage_delivery"],
+    )
+    def deliver_by_http(self, request, queryset):
+        return self._set_channel_asking(request, queryset, Recipient.Channel.HTTP, HTTPChannelForm)
+
+    @admin.action(
+        description=_("Deliver to the selected recipients on paper (print and post)"), permissions=["manage_delivery"]
+    )
+    def deliver_by_print(self, request, queryset):
+        self._set_channel(request, queryset, Recipient.Channel.PRINT)
+
+    def _set_channel_asking(self, request, queryset, channel, form_class):
+        """Ask for the channel's settings on a page of its own, then set them on every selected recipient."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._set_channel(request, queryset, channel, form.channel_settings())
+                return None
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Deliver through: %(channel)s") % {"channel": Recipient.Channel(channel).label},
+            "opts": self.model._meta,
+            "form": form,
+            "recipients": queryset.order_by("kind", "state", "senate_class"),
+            "action": request.POST.get("action", ""),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/petitions/recipient/set_channel.html", context)
+
+    def _set_channel(self, request, queryset, channel, channel_settings=None):
+        """Give every selected recipient CHANNEL (and CHANNEL_SETTINGS when given) that it can deliver to.
+
+        A recipient the channel cannot reach (CWC for the President, print without an office
+        address) keeps what it had, and the message says why. Each change is in the admin's history.
+        """
+        channel_class_ = channel_class(channel)
+        changed, refused, before = [], [], {}
+        with transaction.atomic():
+            for recipient in queryset.select_for_update().order_by("pk"):
+                before[recipient.pk] = recipient.channel
+                new_settings = recipient.channel_settings if channel_settings is None else channel_settings
+                errors = channel_class_.settings_errors(new_settings or {}, recipient)
+                if errors:
+                    refused.append((recipient, " ".join(str(message) for message in errors.values())))
+                    continue
+                recipient.channel, recipient.channel_settings = channel, new_settings
+                recipient.save(update_fields=["channel", "channel_settings", "updated_at"])
+                changed.append(recipient)
+        with translation.override(None):  # The history stores field names untranslated, as Django does.
+            fields = [str(Recipient._meta.get_field(name).verbose_name) for name in ("channel", "channel_settings")]
+        for recipient in changed:
+            self.log_change(request, recipient, [{"changed": {"fields": fields}}])
+            self.record_channel_change(request, recipient, before[recipient.pk])
+        label = Recipient.Channel(channel).label
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d recipient now receives letters through: %(channel)s.",
+                "%(count)d recipients now receive letters through: %(channel)s.",
+                len(changed),
+            )
+            % {"count": len(changed), "channel": label},
+        )
+        if refused:
+            recipient, problem = refused[0]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d recipient keeps its channel. %(recipient)s: %(problem)s",
+                    "%(count)d recipients keep their channel. For example %(recipient)s: %(problem)s",
+                    len(refused),
+                )
+                % {"count": len(refused), "recipient": recipient, "problem": problem},
+                messages.WARNING,
+            )
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -201,13 +349,37 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [(code, code) for code, _name in Signature._meta.get_field("state").choices] + [("abroad", _("Abroad"))]
+        # Only the states some signer lives in, not all 57 codes.
+        present = set(Signature.objects.order_by().values_list("state", flat=True).distinct())
+        codes = [code for code, _name in Signature._meta.get_field("state").choices if code in present]
+        return [(code, code) for code in codes] + ([("abroad", _("Abroad"))] if "" in present else [])
 
     def queryset(self, request, queryset):
         if self.value() == "abroad":
             return queryset.filter(state="")
         if self.value():
             return queryset.filter(state=self.value())
+        return queryset
+
+
+class QuarantineReasonFilter(admin.SimpleListFilter):
+    """The reasons signatures were quarantined for, as recorded; a field without choices listed none."""
+
+    title = _("why quarantined")
+    parameter_name = "quarantine_reason"
+
+    def lookups(self, request, model_admin):
+        reasons = (
+            Signature.objects.exclude(quarantine_reason="")
+            .order_by("quarantine_reason")
+            .values_list("quarantine_reason", flat=True)
+            .distinct()
+        )
+        return [(reason, reason) for reason in reasons[:50]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(quarantine_reason=self.value())
         return queryset
 
 
@@ -242,7 +414,7 @@ class SignatureAdmin(SignatureMaskingMixin, SignatureClustersMixin, admin.ModelA
         "petition",
         StateFilter,
         "status",
-        "quarantine_reason",
+        QuarantineReasonFilter,
         "language",
         ("created_at", admin.DateFieldListFilter),
     ]
@@ -257,6 +429,10 @@ class SignatureAdmin(SignatureMaskingMixin, SignatureClustersMixin, admin.ModelA
     filter_horizontal = ["recipients"]
     change_list_template = "admin/petitions/signature/change_list.html"
     actions = ["release_quarantined", "delete_quarantined"]
+
+    def has_add_permission(self, request):
+        # Signatures come from signers through the confirmation e-mail, never from the admin.
+        return False
 
     def get_urls(self):
         urls = [
@@ -431,11 +607,13 @@ class PrintBatchFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _reroute_description(channel):
+    return lazy(lambda: gettext("Send the selected letters through: %(channel)s") % {"channel": channel.label}, str)()
+
+
 def _reroute_action(channel):
-    @admin.action(
-        description=_("Send the selected letters through: %(channel)s") % {"channel": channel.label},
-        permissions=["change"],
-    )
+    # Lazy: the description is read when the list is shown, in that request's language, not at import.
+    @admin.action(description=_reroute_description(channel), permissions=["change"])
     def reroute(model_admin, request, queryset):
         model_admin.reroute(request, queryset, channel.value)
 
@@ -446,7 +624,7 @@ def _reroute_action(channel):
 @admin.register(Letter)
 class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
     list_display = [
-        "delivery_id", "recipient", "status", "channel", "attempts", "short_error", "created_at", "delivered_at",
+        "recipient", "status", "channel", "created_at", "short_error", "attempts", "delivered_at",
     ]  # fmt: skip
     list_filter = [
         "status",

@@ -68,14 +68,18 @@ class RecipientDeliveryMixin:
         before = Recipient.objects.filter(pk=obj.pk).values_list("channel", flat=True).first() if change else ""
         super().save_model(request, obj, form, change)
         if changed:
-            what = f"{obj}: channel {before or '-'} -> {obj.channel or '-'}"
-            if "channel_settings" in changed:
-                what += ", settings changed"
-            # The people whose letters now take the new way: those still to be sent.
-            waiting = Letter.objects.filter(
-                recipient=obj, status__in=[Letter.Status.QUEUED, Letter.Status.FAILED, Letter.Status.NEEDS_ACTION]
-            )
-            exports.record(request.user, SignatureExport.Kind.DELIVERY, what, exports.people_in(waiting))
+            self.record_channel_change(request, obj, before, settings_changed="channel_settings" in changed)
+
+    def record_channel_change(self, request, recipient, before, settings_changed=True):
+        """Record that RECIPIENT's letters now go another way, and how many people's letters wait for it."""
+        what = f"{recipient}: channel {before or '-'} -> {recipient.channel or '-'}"
+        if settings_changed:
+            what += ", settings changed"
+        # The people whose letters now take the new way: those still to be sent.
+        waiting = Letter.objects.filter(
+            recipient=recipient, status__in=[Letter.Status.QUEUED, Letter.Status.FAILED, Letter.Status.NEEDS_ACTION]
+        )
+        exports.record(request.user, SignatureExport.Kind.DELIVERY, what, exports.people_in(waiting))
 
 
 class LetterDeliveryMixin:

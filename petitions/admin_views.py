@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import dashboard, exports
+from . import dashboard, exports, readiness
 from .models import Letter, Petition, Recipient, SignatureExport
 
 
@@ -41,6 +41,7 @@ def dashboard_view(model_admin, request, petition_id=None):
             if petition and request.user.has_perm("petitions.export_signature")
             else []
         ),
+        "unreachable": readiness.unreachable_recipients(petition),
     }
     return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 

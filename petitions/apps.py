@@ -10,6 +10,7 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("Campaign")
 
     def ready(self):
+        from . import readiness  # noqa: F401  (registers the deploy check that names unreachable recipients)
         from .models import BlockedEmailDomain, BlockedNetwork, Petition, Recipient, forget_kept
 
         # What the sign form keeps in memory (models.kept) is read afresh after any change here.

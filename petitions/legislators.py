@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -181,7 +182,9 @@ def import_senators(records):
     for bioguide, values in records.items():
         recipient = known.get(bioguide)
         if recipient is None:
-            recipient = Recipient(kind=Recipient.Kind.SENATOR, bioguide_id=bioguide, **values)
+            recipient = Recipient(
+                kind=Recipient.Kind.SENATOR, bioguide_id=bioguide, channel=settings.IMPORTED_SENATOR_CHANNEL, **values
+            )
             _save(recipient)
             changes.created.append(recipient)
             continue

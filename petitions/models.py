@@ -836,3 +836,37 @@ class Organization(models.Model):
     def kept_current(cls):
         """The organization as this process last read it (see `kept`), or None before organizers describe it."""
         return kept("organization", lambda: cls.objects.order_by("pk").first())
+
+
+class OrganizerDigest(models.Model):
+    """One e-mail to organizers about letters that need them: the day's digest, or an alarm when a
+    channel fails in bulk. The row is claimed before sending and records each address it reached,
+    so a restarted worker finishes it without sending anyone the same digest twice."""
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", _("Daily digest")
+        ALARM = "alarm", _("A channel is failing")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    channel = models.CharField(_("channel"), max_length=10, choices=Recipient.Channel, blank=True)
+    failures = models.PositiveIntegerField(_("failed attempts that raised the alarm"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    sent_to = models.TextField(_("sent to"), blank=True, help_text=_("One address a line, as each was sent."))
+    letters = models.PositiveIntegerField(_("letters listed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("organizers' digest")
+        verbose_name_plural = _("organizers' digests")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.key

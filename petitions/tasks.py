@@ -461,6 +461,17 @@ def _record(letter, outcome, lease):
     log.info("letter %s: %s", letter.pk, fields["status"])
     if fields["status"] == Letter.Status.QUEUED:
         enqueue_letter(letter.pk, fields["next_attempt_at"])
+    if _is_failure(letter, outcome):
+        from . import digest
+
+        digest.count_failure(letter.channel)
+
+
+def _is_failure(letter, outcome):
+    """Whether OUTCOME is an attempt that failed: a print letter waits for organizers by design."""
+    if outcome.kind == Outcome.NEEDS_ACTION:
+        return letter.channel != "print"
+    return outcome.kind in (Outcome.TEMPORARY, Outcome.PERMANENT)
 
 
 @shared_task
@@ -643,3 +654,28 @@ def send_followups(limit=500):
         except Exception:
             log.exception("reminder for follow-up %s not sent; a later run tries again", followup.pk)
     return {"asked": asked, "reminded": reminded}
+
+
+@shared_task(acks_late=True)
+def send_organizer_digest(digest_id):
+    """Send one organizers' digest (petitions/digest.py) to the organizers it has not reached yet."""
+    from . import digest
+
+    return digest.send(digest_id)
+
+
+@shared_task
+def start_organizer_digest():
+    """Make today's organizers' digest of letters that need them, once a day, and send it."""
+    from . import digest
+
+    made = digest.start_daily()
+    return made.pk if made else None
+
+
+@shared_task
+def resume_organizer_digests():
+    """Finish digests whose message was lost or whose worker died, without sending anyone one twice."""
+    from . import digest
+
+    return digest.resume()

@@ -71,7 +71,7 @@ def send_test(update, email, name=""):
     """Send the update in every language to EMAIL, as a signer would receive it, links and all."""
     for language, _name in settings.LANGUAGES:
         signature = Signature(petition=update.petition, language=language, first_name=name, email=email)
-        emails.send_to_signer(signature, "update", _email_context(update, signature))
+        emails.send_to_signer(signature, "update", {**_email_context(update, signature), "is_test": True})
 
 
 def start_sending(update):

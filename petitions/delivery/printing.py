@@ -8,6 +8,7 @@ A print letter's life, all on existing fields:
    letter that arrived after the download is never marked as posted.
 """
 
+import re
 import secrets
 from pathlib import Path
 
@@ -78,11 +79,37 @@ def mark_printed(letters, who):
     )
 
 
+# The last line of a one-line address as the congress-legislators dataset gives a Senate office:
+# "511 Hart Senate Office Building Washington DC 20510". The post office reads the city, state and
+# ZIP code from a line of their own, below the street.
+_CITY_LINE = re.compile(
+    r"^(?P<street>.*\S)\s+(?P<city>Washington),?\s+(?P<state>DC|D\.C\.)\s+(?P<zip>\d{5}(?:-\d{4})?)$",
+    re.IGNORECASE,
+)
+
+
+def _street_and_city(lines):
+    """LINES with a street and "City, ST ZIP" run together on the last line split in two."""
+    if not lines:
+        return lines
+    match = _CITY_LINE.match(lines[-1])
+    if match is None:
+        return lines
+    return [*lines[:-1], match["street"], f"{match['city']}, DC {match['zip']}"]
+
+
 def _address_block(recipient):
+    """The recipient's address as the post office reads it: name, office, street, city, state and ZIP.
+
+    The office is printed only when the address does not already begin with it, as the White
+    House's address does ("The White House", then the street).
+    """
+    address = [" ".join(line.split()) for line in recipient.office_address.splitlines() if line.strip()]
     lines = [recipient.name]
-    if recipient.office:
-        lines.append(recipient.office)
-    lines += [line.strip() for line in recipient.office_address.splitlines() if line.strip()]
+    office = " ".join(recipient.office.split())
+    if office and not "\n".join(address).casefold().startswith(office.casefold()):
+        lines.append(office)
+    lines += _street_and_city(address)
     return "\n".join(lines)
 
 

@@ -195,3 +195,26 @@ def test_the_groups_hold_the_powers_the_campaign_separates(db):
     assert "export_signature" in powers["Data stewards"]
     assert "export_signature" not in powers["Organizers"] | powers["Delivery managers"]
     assert Recipient._meta.get_field("channel")  # the field the power guards
+
+
+def test_setting_channels_in_bulk_is_for_delivery_managers_and_recorded(client, waiting_letters, senator, settings):
+    """The recipients list's bulk actions send letters somewhere new, like editing one recipient."""
+    organizer = staff(client, "Organizers")
+    url = reverse("admin:petitions_recipient_changelist")
+    assert "deliver_by_email" not in client.get(url).content.decode()
+    client.post(url, {"action": "deliver_by_print", "_selected_action": [senator.pk]})
+    senator.refresh_from_db()
+    assert senator.channel == ""
+
+    client.logout()
+    manager = staff(client, "Delivery managers")
+    assert organizer != manager
+    data = {"action": "deliver_by_email", "_selected_action": [senator.pk]}
+    assert "deliver_by_email" in client.get(url).content.decode()
+    client.post(url, {**data, "apply": "1", "address": "intake@example.org"})
+
+    senator.refresh_from_db()
+    assert (senator.channel, senator.channel_settings) == ("email", {"address": "intake@example.org"})
+    record = SignatureExport.objects.get(kind=SignatureExport.Kind.DELIVERY)
+    assert (record.user, record.rows) == (manager, 2)
+    assert "channel - -> email" in record.what
