@@ -286,7 +286,9 @@ CELERY_TASK_ROUTES = {
     "petitions.tasks.send_followups": {"queue": "news"},
 }
 CELERY_BEAT_SCHEDULE = {
-    "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 60.0},
+    # Every LETTER_REMINDER_GRACE_SECONDS (petitions/tasks.py): a letter whose reminder was lost goes
+    # out within a minute.
+    "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 30.0},
     "purge-personal-data": {"task": "petitions.tasks.purge_personal_data", "schedule": 3600.0},
     "sweep-confirmations": {"task": "petitions.tasks.sweep_confirmations", "schedule": 60.0},
     "resume-updates": {"task": "petitions.tasks.resume_updates", "schedule": 60.0},
