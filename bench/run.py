@@ -81,6 +81,7 @@ MODES = {
         "paced_rate": 100,
         "paced_seconds": 20,
         "letters": {"email": 3000, "cwc": 1500},
+        "beside_cwc": {"cwc": 200, "email_pairs": 40},
         "drain_seconds": 60,
         "delivery_timeout": 90,
         "sign_min_seconds": None,
@@ -94,6 +95,7 @@ MODES = {
         "paced_rate": 4,
         "paced_seconds": 3,
         "letters": {"email": 20, "cwc": 20},
+        "beside_cwc": {"cwc": 40, "email_pairs": 4},
         "drain_seconds": 20,
         "delivery_timeout": 30,
         # The smoke run is shorter than the production minimum of 3 s between form and POST.
@@ -630,8 +632,10 @@ def drain_mail(stack, config):
     }
 
 
-def make_letters(channel, count):
-    """Confirmed signatures from a state whose senators use CHANNEL, with a queued letter to each senator."""
+def make_letters(channel, count, first=0):
+    """Confirmed signatures from a state whose senators use CHANNEL, with a queued letter to each senator.
+
+    FIRST numbers the signers' addresses, which must differ from those of earlier calls."""
     from django.utils import timezone
 
     from petitions.models import Letter, Petition, Recipient, Signature
@@ -645,7 +649,7 @@ def make_letters(channel, count):
     pairs = [(state, people) for state, people in sorted(by_state.items()) if len(people) == 2]
     now = timezone.now()
     signatures = []
-    for i in range((count + 1) // 2):
+    for i in range(first, first + (count + 1) // 2):
         state, _people = pairs[i % len(pairs)]
         signatures.append(
             Signature(
@@ -717,6 +721,55 @@ def delivery_phase(stack, channel, config):
         "enqueue_seconds": round(enqueued, 2),
         "cpu_ms_per_letter": cpu_ms,
         "errors": len(ids) - statuses.get("delivered", 0),
+    }
+
+
+def email_beside_cwc_phase(stack, config):
+    """E-mail letters' latency while CWC letters wait their turn at the Senate's 5 a second.
+
+    The rest of the run lifts CWC's rate limit to measure our side; here a letters worker of its
+    own takes CWC_RATE_LIMIT=5, a backlog of CWC letters keeps it saturated, and e-mail letters are
+    confirmed two at a time meanwhile, each timed from its creation to its delivery. What is left
+    of the CWC backlog afterwards is cancelled: its pace is the rate limit's, not ours.
+    """
+    from django.core.cache import cache
+
+    from petitions.models import Letter
+    from petitions.tasks import LETTERS_REMINDED_KEY, remind_letters
+
+    process, log = stack.processes["celery_letters"]
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+    log.close()
+    env = stack.env
+    stack.env = {**env, "CWC_RATE_LIMIT": "5"}
+    try:
+        stack.start("celery_paced", [str(BASE_DIR / "bin" / "entrypoint"), "worker", "letters"])
+    finally:
+        stack.env = env
+    wait_until(lambda: "ready." in stack.log_text("celery_paced"), 60, "the paced letters worker")
+    cwc_ids = make_letters("cwc", config["beside_cwc"]["cwc"], first=100_000)
+    cache.delete(LETTERS_REMINDED_KEY)  # The stopped worker's reminder, if it held one, went with it.
+    remind_letters()
+    wait_until(lambda: Letter.objects.filter(pk__in=cwc_ids, status="delivered").count() >= 5, 30, "CWC at work")
+    email_ids = []
+    for pair in range(config["beside_cwc"]["email_pairs"]):
+        email_ids += make_letters("email", 2, first=200_000 + pair)
+        remind_letters()  # As confirm_signature does once it has committed a signer's letters.
+        time.sleep(0.5)
+    emails = Letter.objects.filter(pk__in=email_ids)
+    wait_until(lambda: emails.filter(status="delivered").count() == len(email_ids), config["delivery_timeout"])
+    cwc_left = Letter.objects.filter(pk__in=cwc_ids).exclude(status="delivered").count()
+    Letter.objects.filter(pk__in=cwc_ids, status="queued").update(status="cancelled")
+    wait_until(lambda: not Letter.objects.filter(pk__in=cwc_ids, status="sending").exists(), 30)
+    latencies = sorted((e - c).total_seconds() for c, e in emails.values_list("created_at", "delivered_at"))
+    return {
+        "email_letters": len(email_ids),
+        "cwc_letters": len(cwc_ids),
+        "cwc_left_when_emails_done": cwc_left,
+        "email_p50_s": round(percentile(latencies, 50), 2),
+        "email_p95_s": round(percentile(latencies, 95), 2),
+        "email_max_s": round(latencies[-1], 2),
     }
 
 
@@ -891,6 +944,8 @@ def table(results):
         ("confirmation backlog", "e-mails/s", r["drain"]["emails_per_s"], None),
         ("letters by e-mail", "letters/s", r["email"]["letters_per_s"], "email_letters_per_s"),
         ("letters through CWC", "letters/s", r["cwc"]["letters_per_s"], "cwc_letters_per_s"),
+        ("e-mail letters, CWC full", "p50/p95 s from creation",
+         f"{r.get('beside_cwc', {}).get('email_p50_s')}/{r.get('beside_cwc', {}).get('email_p95_s')}", None),
         ("gunicorn worker", "peak RSS MB", mem.get("gunicorn", {}).get("max_worker_peak_rss_mb"),
          "gunicorn_worker_rss_mb"),
         ("Celery worker", "peak RSS MB", celery_peak or None, "celery_worker_rss_mb"),
@@ -914,7 +969,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="a few seconds of tiny load, to check the harness works")
     parser.add_argument("--out", help="where to write the JSON (default bench/results/<time>.json)")
     parser.add_argument(
-        "--only", help="comma-separated phases to run (page,count,widget,page_query,paced,sign,alone,email,cwc)"
+        "--only",
+        help="comma-separated phases to run (page,count,widget,page_query,paced,sign,alone,email,cwc,beside_cwc)",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for every process (WEB_THREADS=2)"
@@ -1018,6 +1074,9 @@ def main():
         for channel in ("email", "cwc"):
             print(f"bench: delivering letters through {channel}", flush=True)
             phases[channel] = delivery_phase(stack, channel, config) if wanted(channel) else {"letters_per_s": None}
+        print("bench: e-mail letters while CWC works off a backlog at 5 a second", flush=True)
+        if wanted("beside_cwc"):
+            phases["beside_cwc"] = email_beside_cwc_phase(stack, config)
     finally:
         if sampler:
             sampler.stop()

@@ -71,6 +71,9 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
         assert phases[channel]["arrived"] == phases[channel]["letters"], phases[channel]
         # The letters worker did the sending, and its CPU per letter is recorded.
         assert phases[channel]["cpu_ms_per_letter"]["celery_letters"] > 0, phases[channel]
+    # E-mail letters were delivered while CWC, at 5 a second, still had letters waiting.
+    beside = phases["beside_cwc"]
+    assert beside["email_p95_s"] is not None and beside["cwc_left_when_emails_done"] > 0, beside
     assert result["settings"]["cwc_maintenance_windows"] == []
     assert result["memory"]["gunicorn"]["max_worker_peak_rss_mb"] > 0
     # The workers ran at compose.yaml's lower CPU weight: the kernel's own answer is recorded.

@@ -255,7 +255,8 @@ else:
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("out", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # The host name means nothing to this transport; without one kombu warns on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
@@ -295,7 +296,9 @@ CELERY_TASK_ROUTES = {
     "petitions.tasks.send_followups": {"queue": "news"},
 }
 CELERY_BEAT_SCHEDULE = {
-    "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 60.0},
+    # Every LETTER_REMINDER_GRACE_SECONDS (petitions/tasks.py): a letter whose reminder was lost goes
+    # out within a minute.
+    "sweep-letters": {"task": "petitions.tasks.sweep_letters", "schedule": 30.0},
     "purge-personal-data": {"task": "petitions.tasks.purge_personal_data", "schedule": 3600.0},
     "sweep-confirmations": {"task": "petitions.tasks.sweep_confirmations", "schedule": 60.0},
     "resume-updates": {"task": "petitions.tasks.resume_updates", "schedule": 60.0},
@@ -484,6 +487,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"
 AXES_LOCKOUT_TEMPLATE = None
+# django-axes logs its settings at every start of every process ("AXES: BEGIN ..."): noise.
+AXES_VERBOSE = False
 ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Campaign admin")
 

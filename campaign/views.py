@@ -47,13 +47,40 @@ def _broker():
         broker.ensure_connection(max_retries=0, timeout=_BROKER_TIMEOUT_SECONDS)
 
 
-_CHECKS = {"database": _database, "cache": _cache, "broker": _broker}
+def _static():
+    """Production storage links hashed names from collectstatic's manifest: without it every page is a 500."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+    if isinstance(staticfiles_storage, ManifestFilesMixin) and staticfiles_storage.read_manifest() is None:
+        raise RuntimeError(f"no {staticfiles_storage.manifest_name} in STATIC_ROOT: run collectstatic")
+
+
+# Set once every migration is applied: a running release does not unapply them, and loading the
+# migration graph costs more than the other checks together.
+_migrated = False
+
+
+def _migrations():
+    global _migrated
+    if _migrated:
+        return
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        raise RuntimeError(f"{len(pending)} migrations not applied: run migrate")
+    _migrated = True
+
+
+_CHECKS = {"database": _database, "cache": _cache, "broker": _broker, "static": _static, "migrations": _migrations}
 
 
 @never_cache
 @require_GET
 def readyz(request):
-    """200 when the database, the cache and the broker answer; 503 naming the ones that do not.
+    """200 when the database, the cache and the broker answer, collectstatic's manifest is there and
+    every migration is applied; 503 naming the checks that fail.
 
     Take a web process out of rotation on 503; it comes back by itself when they do.
     """

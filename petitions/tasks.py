@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from . import emails
-from .delivery import Outcome, channel_class, settings_problem
+from .delivery import Outcome, channel_class, next_second, paced_channels, settings_problem, slots_left
 from .models import Letter, Petition, Signature
 
 log = logging.getLogger(__name__)
@@ -319,30 +319,71 @@ def remind_letters():
         deliver_due_letters.delay()
 
 
+# Set while a deliver_due_letters message waits out the second until a paced channel (CWC) may send
+# again: one such message, not one per letter or per worker. It lapses on its own should it be lost.
+PACED_LETTERS_REMINDED_KEY = "petitions:paced-letters-reminded"
+
+
+def _remind_paced_letters():
+    """Have a worker look again at the start of the next second, when a paced channel may send again."""
+    if cache.add(PACED_LETTERS_REMINDED_KEY, 1, 10):
+        countdown = max(0.0, (next_second() - timezone.now()).total_seconds())
+        deliver_due_letters.apply_async(kwargs={"paced": True}, countdown=countdown)
+
+
+def _due_batch(now):
+    """The next batch's letter ids, claimed by channel, and whether letters are left for later.
+
+    1. Up to LETTER_BATCH_SIZE letters of the channels without a rate limit (e-mail, HTTP, print).
+    2. For each paced channel (CWC), no more than it may still start in this second. A letter of
+       one never holds a process waiting for its turn, so the first kind never waits behind it.
+    Returns (ids, more: another batch may start now, paced_waiting: a paced channel has letters
+    due that must wait for the next second).
+    """
+    due = Letter.objects.due(now).filter(attempts__lt=settings.LETTER_MAX_ATTEMPTS).order_by("pk")
+    paced = paced_channels()
+    ids = list(due.exclude(channel__in=paced).values_list("pk", flat=True)[:LETTER_BATCH_SIZE])
+    more = len(ids) == LETTER_BATCH_SIZE
+    paced_waiting = False
+    for name, limit in paced.items():
+        free = slots_left(name, limit)
+        take = min(free, LETTER_BATCH_SIZE)
+        # One more than taken tells whether any are left.
+        found = list(due.filter(channel=name).values_list("pk", flat=True)[: take + 1])
+        ids += found[:take]
+        if len(found) > take:
+            if take < free:
+                more = True
+            else:
+                paced_waiting = True
+    return ids, more, paced_waiting
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def deliver_due_letters():
-    """Deliver every letter that is due, LETTER_BATCH_SIZE at a time, each at most once.
+def deliver_due_letters(paced=False):
+    """Deliver every letter that is due, LETTER_BATCH_SIZE at a time, each at most once, by channel.
 
     The reminder is forgotten before the first look, so a letter committed after that look reminds
-    a worker again. A full first batch means a backlog: the task reminds another worker process to
-    help before it goes on, as send_confirmations does.
+    a worker again (PACED: this is the look a paced channel asked for, a second after the last). A
+    full first batch means a backlog: the task reminds another worker process to help before it goes
+    on, as send_confirmations does. Letters of a paced channel past its rate this second are left for
+    one look at the start of the next.
     """
-    cache.delete(LETTERS_REMINDED_KEY)
+    cache.delete(PACED_LETTERS_REMINDED_KEY if paced else LETTERS_REMINDED_KEY)
+    paced_waiting = False
     for batch in range(_LETTER_BATCHES_PER_TASK):
-        now = timezone.now()
-        ids = list(
-            Letter.objects.due(now)
-            .filter(attempts__lt=settings.LETTER_MAX_ATTEMPTS)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:LETTER_BATCH_SIZE]
-        )
+        ids, more, waiting = _due_batch(timezone.now())
+        paced_waiting = paced_waiting or waiting
         if ids:
             _deliver(ids)
-        if len(ids) < LETTER_BATCH_SIZE:
-            return
+        if not more:
+            break
         if batch == 0:
             remind_letters()
-    remind_letters()
+    else:
+        remind_letters()
+    if paced_waiting:
+        _remind_paced_letters()
 
 
 def enqueue_letter(letter_id, when=None):
@@ -400,15 +441,41 @@ def _deliver(letter_ids):
     # DELIVERY_TIMEOUT_SECONDS (CWC, HTTP; 30 s by default) or a few EMAIL_TIMEOUTs (SMTP; 20 s), well
     # under half a lease (150 s), so a letter started in time is recorded in time.
     start_by = now + timedelta(seconds=settings.LETTER_LEASE_SECONDS / 2)
-    for n, letter in enumerate(letters):
+    # Letters of channels without a rate limit first: none waits behind a paced channel's turn.
+    paced = paced_channels()
+    letters.sort(key=lambda letter: _channel_of(letter) in paced)
+    n = 0
+    while n < len(letters):
+        letter = letters[n]
         if n and timezone.now() > start_by:
             _hand_back(letters[n:], lease)
             return
+        name = _channel_of(letter)
+        if name in paced and not slots_left(name, paced[name]):
+            # The channel's turn this second is used up (a sweep's or organizers' batch, another
+            # worker's claim): its letters wait for the next second rather than hold this process.
+            _pace_later([rest for rest in letters[n:] if _channel_of(rest) == name], lease)
+            letters[n:] = [rest for rest in letters[n:] if _channel_of(rest) != name]
+            continue
         _record(letter, _send(letter), lease)
+        n += 1
+
+
+def _channel_of(letter):
+    """The channel LETTER goes through: its own once organizers re-routed it, else its recipient's."""
+    return letter.channel or letter.recipient.channel
+
+
+def _pace_later(letters, lease):
+    """Return claimed letters of a paced channel to the queue, uncounted, due at the next second."""
+    Letter.objects.filter(
+        pk__in=[letter.pk for letter in letters], status=Letter.Status.SENDING, lease_until=lease
+    ).update(status=Letter.Status.QUEUED, attempts=F("attempts") - 1, lease_until=None, next_attempt_at=next_second())
+    _remind_paced_letters()
 
 
 def _send(letter):
-    letter.channel = letter.channel or letter.recipient.channel
+    letter.channel = _channel_of(letter)
     with translation.override("en"):  # Stored for organizers beside the receivers' own English answers.
         problem = settings_problem(letter.channel, letter.recipient)
     if problem:
@@ -474,31 +541,42 @@ def _is_failure(letter, outcome):
     return outcome.kind in (Outcome.TEMPORARY, Outcome.PERMANENT)
 
 
+# Letters due this long with no worker at them have most likely lost their reminder: a worker died
+# holding it (and its key, LETTERS_REMINDED_KEY, still stops a new one for up to a minute), or the
+# broker was flushed. The sweep runs every LETTER_REMINDER_GRACE_SECONDS too (CELERY_BEAT_SCHEDULE),
+# so such a letter is reminded within twice this: a minute.
+LETTER_REMINDER_GRACE_SECONDS = 30
+
+
 @shared_task
 def sweep_letters(limit=1000):
-    """Re-enqueue letters whose reminder was lost: due for longer than a lease, or stuck in sending.
+    """Remind a worker of letters whose reminder was lost: due for LETTER_REMINDER_GRACE_SECONDS, or
+    stuck in sending past their lease.
 
     A lost broker message, a flushed Redis or a killed worker so delays a letter, never loses it.
-    Letters due only a moment ago are left alone: their reminder is most likely still in the queue.
+    The reminder is sent whatever LETTERS_REMINDED_KEY says: a dead worker's key would hold it back.
+    One deliver_due_letters is enough, as it asks other processes to help with a backlog. Letters
+    due only a moment ago are left alone: their reminder is most likely still in the queue.
     """
     now = timezone.now()
     # A letter whose worker died every time it tried (a crash the letter causes, say) stops here.
     Letter.objects.filter(
         status=Letter.Status.SENDING, lease_until__lt=now, attempts__gte=settings.LETTER_MAX_ATTEMPTS
     ).update(status=Letter.Status.FAILED, lease_until=None, last_error="The worker sending it stopped every time.")
-    overdue = now - timedelta(seconds=settings.LETTER_LEASE_SECONDS)
+    overdue = now - timedelta(seconds=LETTER_REMINDER_GRACE_SECONDS)
     ids = list(
         Letter.objects.due(now)
+        .filter(attempts__lt=settings.LETTER_MAX_ATTEMPTS)
         .filter(
             Q(status=Letter.Status.SENDING)
             | Q(next_attempt_at__lte=overdue)
             | Q(next_attempt_at__isnull=True, created_at__lte=overdue)
         )
-        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    for chunk in letter_batches(ids):
-        deliver_letters.delay(chunk)
+    if ids:
+        cache.set(LETTERS_REMINDED_KEY, 1, LETTERS_REMINDED_SECONDS)
+        deliver_due_letters.delay()
     return len(ids)
 
 

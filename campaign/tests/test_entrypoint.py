@@ -33,18 +33,32 @@ def _web_env(port, **extra):
 
 
 def test_readyz_answers_503_while_redis_is_stopped_and_200_when_it_is_back(
-    transactional_db, redis_server, start_service
+    transactional_db, redis_server, start_service, collected_static
 ):
     port = free_port()
-    env = _web_env(port, DATABASE_URL=database_url(), REDIS_URL=redis_server.url)
+    env = _web_env(port, DATABASE_URL=database_url(), REDIS_URL=redis_server.url, STATIC_ROOT=collected_static)
     start_service(["web"], env, ready="Booting worker")
     wait_until(lambda: _get(port, "/healthz")[0] == 200, timeout=30, message="/healthz")
-    assert _get(port, "/readyz") == (200, '{"ready": true, "database": "ok", "cache": "ok", "broker": "ok"}')
+    assert json.loads(_get(port, "/readyz")[1]) == {
+        "ready": True,
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "static": "ok",
+        "migrations": "ok",
+    }
 
     redis_server.stop()
     status, body = _get(port, "/readyz")
     assert status == 503
-    assert json.loads(body) == {"ready": False, "database": "ok", "cache": "down", "broker": "down"}
+    assert json.loads(body) == {
+        "ready": False,
+        "database": "ok",
+        "cache": "down",
+        "broker": "down",
+        "static": "ok",
+        "migrations": "ok",
+    }
     assert _get(port, "/healthz")[0] == 200, "the process is still up: only readiness fails"
 
     redis_server.start()

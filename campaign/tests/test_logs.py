@@ -98,7 +98,14 @@ def test_probes_answer_over_plain_http_while_pages_redirect_to_https(client, db)
 def test_readyz_reports_each_dependency(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"ready": True, "database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json() == {
+        "ready": True,
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "static": "ok",
+        "migrations": "ok",
+    }
     assert "no-cache" in response["Cache-Control"]
 
 

@@ -5,9 +5,12 @@ what an outcome means for the letter. Channels are looked up by the letter's `ch
 starts as its recipient's channel and changes when organizers re-route the letter.
 """
 
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils.module_loading import import_string
 
 
@@ -82,3 +85,29 @@ def settings_problem(name, recipient):
         return "No delivery channel is set."
     errors = channel.settings_errors(recipient.channel_settings or {}, recipient)
     return " ".join(f"{key}: {message}" for key, message in errors.items())
+
+
+# Channels whose receiver takes only so many letters a second, counted across every worker, and the
+# setting that holds the rate. Their letters are claimed no faster than that (petitions.tasks), so a
+# backlog of them never holds a worker process that e-mail and HTTP letters are waiting for.
+_PACED = {"cwc": "CWC_RATE_LIMIT"}
+
+
+def paced_channels():
+    """{channel name: letters a second} for every channel with a rate limit."""
+    return {name: getattr(settings, setting) for name, setting in _PACED.items()}
+
+
+def slots_left(name, limit):
+    """How many more letters channel NAME may start in the current second, of LIMIT.
+
+    The channel counts its sends per second in the cache, under "<name>:sent:<Unix second>", as
+    `cwc.take_slot` does; this only reads the count.
+    """
+    used = cache.get(f"{name}:sent:{int(time.time())}") or 0
+    return max(0, limit - used)
+
+
+def next_second():
+    """The start of the next second, when a paced channel's count starts again."""
+    return datetime.fromtimestamp(int(time.time()) + 1, UTC)

@@ -50,9 +50,16 @@ def _no_worker_reminded():
     already on its way."""
     from django.core.cache import cache
 
-    from petitions.tasks import CONFIRMATIONS_HELD_KEY, CONFIRMATIONS_REMINDED_KEY, LETTERS_REMINDED_KEY
+    from petitions import tasks
 
-    cache.delete_many([CONFIRMATIONS_REMINDED_KEY, CONFIRMATIONS_HELD_KEY, LETTERS_REMINDED_KEY])
+    cache.delete_many(
+        [
+            tasks.CONFIRMATIONS_REMINDED_KEY,
+            tasks.CONFIRMATIONS_HELD_KEY,
+            tasks.LETTERS_REMINDED_KEY,
+            tasks.PACED_LETTERS_REMINDED_KEY,
+        ]
+    )
 
 
 def free_port():

@@ -1,14 +1,17 @@
 """Faults on the way: a refusing mail server, a worker killed mid-batch, a flushed Redis. No letter lost or doubled."""
 
 import os
+import signal
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from petitions.models import Letter
-from petitions.tasks import sweep_letters
+from petitions.tasks import LETTER_REMINDER_GRACE_SECONDS, sweep_letters
 
 from .conftest import make_senator, wait_until
 from .letters import confirmed_letters
@@ -75,11 +78,18 @@ def test_a_worker_killed_mid_batch_loses_no_letter_and_doubles_none(petition, cw
     assert not Letter.objects.exclude(status=Letter.Status.DELIVERED).exists()
 
 
-def test_letters_queued_when_redis_is_flushed_are_delivered_by_the_sweep(
+def _as_if_due_for(letters, seconds):
+    """Make LETTERS look as if they had been due SECONDS already: the sweep's clock, not the test's."""
+    Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+        created_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+def test_letters_queued_when_redis_is_flushed_go_out_at_the_first_sweep_after_the_grace(
     petition, cwc_receiver, start_worker, settings
 ):
     if not os.environ.get("REDIS_URL"):
-        pytest.skip("needs REDIS_URL: the embedded filesystem broker has no Redis to flush")
+        pytest.skip("needs REDIS_URL: the embedded broker has no Redis to flush")
     import redis
 
     senator = make_senator(channel="cwc")
@@ -91,6 +101,35 @@ def test_letters_queued_when_redis_is_flushed_are_delivered_by_the_sweep(
     assert not cwc_receiver.posts(), "the reminders survived the flush"
     assert set(Letter.objects.values_list("status", flat=True)) == {Letter.Status.QUEUED}
 
-    settings.LETTER_LEASE_SECONDS = 1  # Letters due for longer than this have lost their reminder.
-    _sweep_until_delivered(5, timeout=30)
+    # The lease (LETTER_LEASE_SECONDS, 300 s by default) plays no part: these letters were never claimed.
+    _as_if_due_for(letters, LETTER_REMINDER_GRACE_SECONDS + 1)
+    assert sweep_letters() == 5
+
+    wait_until(_delivered(5), timeout=30, message="5 letters delivered after one sweep")
     assert dict(cwc_receiver.accepted) == {letter.delivery_id: 1 for letter in letters}
+
+
+def test_letters_whose_reminder_died_with_a_worker_go_out_at_the_first_sweep_after_the_grace(
+    petition, smtp_server, start_worker
+):
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL: a stopped worker holds a reminder only as a Redis client does")
+    senator = make_senator(channel="email", channel_settings={"address": "intake@ernst.test"})
+    doomed = start_worker(queues="letters")
+    # Stopped while it waits for a message: Redis hands it the next reminder all the same, and it
+    # dies before reading it. The reminder's key stays, so the next letters remind no one either.
+    os.kill(doomed.process.pid, signal.SIGSTOP)
+    letters = confirmed_letters(petition, senator, 3)
+    time.sleep(1)
+    doomed.kill()
+    later = confirmed_letters(petition, senator, 5)[3:]
+    start_worker(queues="letters")
+    time.sleep(2)
+    assert not smtp_server.messages, "a reminder survived the worker"
+
+    _as_if_due_for(letters + later, LETTER_REMINDER_GRACE_SECONDS + 1)
+    assert sweep_letters() == 8
+
+    wait_until(_delivered(8), timeout=30, message="8 letters delivered after one sweep")
+    received = Counter(m["X-Delivery-Id"] for m in smtp_server.messages if m["X-Delivery-Id"])
+    assert received == {letter.delivery_id: 1 for letter in letters + later}

@@ -6,15 +6,24 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from petitions import smtp
 from petitions.delivery.email import EmailChannel
 from petitions.models import Letter
-from petitions.tasks import deliver_due_letters, deliver_letter, deliver_letters, sweep_letters
+from petitions.tasks import (
+    LETTER_REMINDER_GRACE_SECONDS,
+    LETTERS_REMINDED_KEY,
+    LETTERS_REMINDED_SECONDS,
+    deliver_due_letters,
+    deliver_letter,
+    deliver_letters,
+    sweep_letters,
+)
 
 from .conftest import make_president, make_senator, purge_broker, wait_until
-from .letters import confirmed_signature
+from .letters import confirmed_letters, confirmed_signature
 from .queues import queued_tasks
 from .receivers import cwc_settings
 from .test_delivery_faults import _sweep_until_delivered
@@ -200,8 +209,8 @@ def test_confirmations_remind_a_worker_once_until_it_starts_looking(
             confirmed_signature(petition, recipients)
     assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
 
-    # The worker takes the nine in one batch: one look, one claim, one read, an outcome each.
-    with django_assert_num_queries(3 + 9):
+    # The worker takes the nine in one batch: two looks (by channel), one claim, one read, an outcome each.
+    with django_assert_num_queries(4 + 9):
         deliver_due_letters()
     assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
     assert queued_tasks("letters") == []
@@ -224,15 +233,17 @@ def test_a_backlog_goes_out_twenty_a_claim_and_a_full_batch_asks_another_process
         confirmed_signature(petition, [senator])
     purge_broker()
 
-    # Twenty, then five: each batch one look, one claim and one read, then an outcome per letter.
-    with django_assert_num_queries(3 + 20 + 3 + 5):
+    # Twenty, then five: each batch two looks, one claim and one read, then an outcome per letter.
+    with django_assert_num_queries(4 + 20 + 4 + 5):
         deliver_due_letters()
 
     assert _received(smtp_server) == {letter.delivery_id: 1 for letter in Letter.objects.all()}
     assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
 
 
-def test_letters_not_due_are_left_alone_and_cost_one_look(petition, smtp_server, django_assert_num_queries, settings):
+def test_letters_not_due_are_left_alone_and_cost_a_look_per_channel_kind(
+    petition, smtp_server, django_assert_num_queries, settings
+):
     senator = make_senator(channel="email", channel_settings={"address": ADDRESSES[0]})
     for _ in range(25):
         confirmed_signature(petition, [senator])
@@ -250,7 +261,7 @@ def test_letters_not_due_are_left_alone_and_cost_one_look(petition, smtp_server,
     )
     purge_broker()
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         deliver_due_letters()
 
     assert smtp_server.messages == []
@@ -373,18 +384,47 @@ def test_a_worker_killed_mid_batch_loses_no_letter_and_sends_none_twice(petition
     assert not Letter.objects.exclude(status=Letter.Status.DELIVERED).exists()
 
 
-def test_the_sweeper_reminds_workers_of_overdue_letters_twenty_a_task(petition, settings):
+def test_the_sweeper_reminds_a_worker_of_overdue_letters_whatever_the_reminders_key_says(petition, settings):
     senator = make_senator(channel="email", channel_settings={"address": ADDRESSES[0]})
     for _ in range(25):
         confirmed_signature(petition, [senator])
-    Letter.objects.update(created_at=timezone.now() - timedelta(seconds=settings.LETTER_LEASE_SECONDS + 1))
     purge_broker()
+    # Their reminder is lost, and its key says a worker has it: as when that worker died holding it.
+    cache.set(LETTERS_REMINDED_KEY, 1, LETTERS_REMINDED_SECONDS)
+    assert sweep_letters() == 0  # Due only a moment ago: the reminder is most likely on its way.
+
+    Letter.objects.update(created_at=timezone.now() - timedelta(seconds=LETTER_REMINDER_GRACE_SECONDS + 1))
 
     assert sweep_letters() == 25
+    # One reminder: the worker that takes it asks others to help with a backlog.
+    assert queued_tasks("letters") == [("petitions.tasks.deliver_due_letters", ())]
 
-    ids = list(Letter.objects.order_by("pk").values_list("pk", flat=True))
-    # Sorted: the development broker (files in a folder) does not keep the order of messages.
-    assert sorted(queued_tasks("letters")) == [
-        ("petitions.tasks.deliver_letters", (ids[:20],)),
-        ("petitions.tasks.deliver_letters", (ids[20:],)),
-    ]
+
+@pytest.mark.slow
+def test_e_mail_letters_go_out_at_once_while_cwc_works_off_a_backlog_at_its_rate_limit(
+    petition, smtp_server, cwc_receiver, start_worker
+):
+    moreno = make_senator("OH", 1, "Bernie Moreno", "Moreno", channel="cwc")
+    cwc_letters = confirmed_letters(petition, moreno, 60)  # Twelve seconds' worth at 5 a second.
+    # Two processes, as a small host runs: before letters were claimed by channel, both held twenty
+    # CWC letters each, waiting for CWC's turns, and the e-mail letters behind them waited too.
+    start_worker(queues="letters", concurrency=2, env={**cwc_settings(cwc_receiver.endpoint), "CWC_RATE_LIMIT": 5})
+    wait_until(lambda: len(cwc_receiver.accepted) >= 5, timeout=30, message="CWC at work")
+
+    signatures = [confirmed_signature(petition, _by_email()) for _ in range(2)]
+
+    by_email = Letter.objects.filter(signature__in=signatures)
+    wait_until(
+        lambda: by_email.filter(status=Letter.Status.DELIVERED).count() == 6, timeout=60, message="6 e-mail letters"
+    )
+    cwc_done = Letter.objects.filter(pk__in=[x.pk for x in cwc_letters], status=Letter.Status.DELIVERED).count()
+    assert cwc_done < 40, "the e-mail letters waited for the CWC backlog"
+    assert _received(smtp_server) == {letter.delivery_id: 1 for letter in by_email}
+
+    wait_until(_delivered(66), timeout=60, message="the CWC backlog delivered")
+    assert dict(cwc_receiver.accepted) == {letter.delivery_id: 1 for letter in cwc_letters}
+    # No letter was tried twice: a letter held back for CWC's next turn is not an attempt.
+    assert set(Letter.objects.values_list("attempts", flat=True)) == {1}
+    # At most five letters began in any one second, across both processes.
+    starts = [at for _id, _status, at in cwc_receiver.posts()]
+    assert max(sum(1 for t in starts if s <= t < s + 1) for s in starts) <= 2 * 5
