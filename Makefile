@@ -62,7 +62,7 @@ messages: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemessages --no-location --no-obsolete -l be -l en $(MESSAGES_IGNORE)
 	DEBUG=1 $(PY) manage.py compilemessages -l be -l en $(MESSAGES_IGNORE)
 
-# The load benchmark of issue 7 (docs/benchmarks.md): the production configuration on loopback,
+# The load benchmark (docs/benchmarks.md): the production configuration on loopback, nginx in front,
 # PostgreSQL on 5432 and Redis on 6379 (BENCH_DATABASE_URL, BENCH_REDIS_URL), driven by wrk.
 bench: $(VENV)/.installed
 	$(PY) bench/run.py

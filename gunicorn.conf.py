@@ -42,7 +42,7 @@ preload_app = os.environ.get("WEB_PRELOAD", "1") != "0"
 def when_ready(server):
     """In the master, once the site is loaded and before the first fork: leave the workers less to redo.
 
-    Measured with issue 7's load (3 workers, 2,000 requests of each read and 500 signatures): each
+    Measured with the benchmark's load (3 workers, 2,000 requests of each read and 500 signatures): each
     worker's peak resident size falls by about 2 MB, half from each step.
     """
     if not preload_app:

@@ -1,6 +1,6 @@
 """The median of several benchmark runs, with their min and max, as the Markdown table in docs/benchmarks.md.
 
-.venv/bin/python bench/median.py bench/results/run-1.json bench/results/run-2.json bench/results/run-3.json
+.venv/bin/python bench/median.py bench/results/<date>-<commit>-{1,2,3}.json
 """
 
 import json
@@ -14,6 +14,9 @@ ROWS = [
     ("Petition page GET, p50 ms", ("phases", "page", "p50_ms"), None),
     ("Petition page GET, p99 ms", ("phases", "page", "p99_ms"), "page_p99_ms"),
     ("Petition page GET, errors", ("phases", "page", "errors"), None),
+    ("Petition page through nginx, flat out, req/s", ("phases", "proxy_page", "ok_per_s"), "proxy_page_rps"),
+    ("Petition page through nginx, flat out, p99 ms", ("phases", "proxy_page", "p99_ms"), None),
+    ("Petition page, no proxy (Django's cache), req/s", ("phases", "page_query", "ok_per_s"), None),
     ("Count endpoint GET, req/s", ("phases", "count", "ok_per_s"), "count_rps"),
     ("Count endpoint GET, p99 ms", ("phases", "count", "p99_ms"), None),
     ("Counter widget GET, req/s", ("phases", "widget", "ok_per_s"), None),

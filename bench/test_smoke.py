@@ -56,7 +56,7 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     phases = result["phases"]
     assert result["machine"]["cores"] and result["versions"]["postgresql"]
     assert result["machine"]["reference_ms_at_start"] > 0 and result["machine"]["reference_ms_at_end"] > 0
-    for name in ("page", "count", "widget", "page_query"):
+    for name in ("page", "count", "widget", "proxy_page", "page_query"):
         assert phases[name]["ok_per_s"] > 0 and phases[name]["errors"] == 0, phases[name]
     # Signatures went through CSRF, the rate limits and the bot traps without a single one refused.
     assert phases["sign"]["signatures_per_s"] > 0 and phases["sign"]["errors"] == 0, phases["sign"]

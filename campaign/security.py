@@ -42,9 +42,11 @@ def _policies_from_settings():
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware, with the policy from settings built once instead of for every response.
 
-    django-csp builds the header and its report-only twin from settings for each response: 5.7 % of
-    the gunicorn CPU of the sign form's token request (docs/benchmarks.md, session 11). A response no
-    view changed the policy for, with no nonce, always gets the same headers, so they are built once
+    Kept because django-csp as it comes cost 33 % more CPU per cookie-less petition page answered
+    from Django's page cache (4.27 against 3.21 ms, ranges apart; within the spread for the signing
+    POST and form-token GET), median of four alternating rounds in one process (bench/plain_cpu.py,
+    6 December 2026): what a deployment without the proxy serves the crowd. A response no view
+    changed the policy for, with no nonce, always gets the same headers, so they are built once
     (and again when a test changes the setting). Everything else goes through django-csp as before:
     a view's csp_update, csp_replace or csp_exempt, a nonce, paths excluded in settings, and the
     error pages DEBUG leaves without a policy.

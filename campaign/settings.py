@@ -395,7 +395,7 @@ X_FRAME_OPTIONS = "DENY"
 # The admin's address; moving it off /admin/ turns away most drive-by login attempts.
 ADMIN_URL = env("ADMIN_URL", "admin").strip("/") + "/"
 
-# --- Abuse resistance, privacy and the admin's locks (issue 5) --------------------------------
+# --- Abuse resistance, privacy and the admin's locks ------------------------------------------
 
 
 def env_rates(name, default):

@@ -101,8 +101,8 @@ def send_confirmations(held=False):
         if batch == 0:
             # More than a batch was due: a backlog, such as a surge leaves once it is no longer held
             # back. Another worker process helps, and it asks the next, so a backlog is sent by
-            # every free process at once: one alone sent a session-8 surge's 13,800 at about 220 a
-            # second, six at a time had drained such a backlog at about 600.
+            # every free process at once: one alone sent a backlog of 13,800 at about 220 a second,
+            # six at a time drain such a backlog at about 500 to 600 (docs/benchmarks.md).
             remind_confirmations()
     remind_confirmations()
 
@@ -161,7 +161,13 @@ _unreadable_pressure_files = set()
 
 
 def _confirmations_held():
-    """Whether confirmations should wait: the web is short of CPU, and none has waited too long."""
+    """Whether confirmations should wait: the web is short of CPU, and none has waited too long.
+
+    Kept because, signing flat out on a shared host, the confirmation side (mail worker and SMTP)
+    took 0.35 to 0.51 ms of CPU per signature with the hold and 2.0 to 2.1 ms without it, about a
+    tenth of a signature's whole CPU (bench/run.py --only sign, alternating runs with and without
+    WEB_CPU_PRESSURE_FILE, 6 December 2026).
+    """
     pressure = web_cpu_pressure()
     if pressure is None or pressure < settings.WEB_CPU_PRESSURE_LIMIT:
         return False

@@ -1,4 +1,4 @@
-"""A web worker imports only what serving pages needs, and stays under issue 7's 80 MB resident.
+"""A web worker imports only what serving pages needs, and stays under the 80 MB resident target.
 
 The PDF and HTTP libraries wait for their tasks; gunicorn loads the site once in its master
 (preload_app), which must therefore hold no connection its workers would share.
@@ -96,7 +96,7 @@ def test_gunicorn_master_freezes_the_preloaded_site_and_sets_up_libpq_crypto_bef
         assert after - before > 256, f"libpq's libcrypto resident kB before and after: {before}, {after}"
 
 
-# Issue 7's target for each gunicorn worker's resident size; `make bench` measures it under a surge.
+# The target for each gunicorn worker's resident size (docs/benchmarks.md); `make bench` measures it under a surge.
 WORKER_LIMIT_MB = 80
 
 
