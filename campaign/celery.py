@@ -4,6 +4,8 @@ import os
 
 from celery import Celery, signals
 
+from .logs import request_id
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
 
 app = Celery("campaign")
@@ -24,8 +26,6 @@ def _log_like_the_site(**kwargs):
 @signals.before_task_publish.connect
 def _pass_request_id(headers=None, **kwargs):
     """A task enqueued while serving a request carries the request's id to the worker's log lines."""
-    from .logs import request_id
-
     if headers is not None and request_id.get() != "-":
         headers.setdefault("request_id", request_id.get())
 
@@ -47,13 +47,9 @@ def _close_old_connections(task=None, **kwargs):
 
 @signals.task_prerun.connect
 def _log_with_request_id(task_id=None, task=None, **kwargs):
-    from .logs import request_id
-
     request_id.set(getattr(task.request, "request_id", None) or task_id)
 
 
 @signals.task_postrun.connect
 def _forget_request_id(**kwargs):
-    from .logs import request_id
-
     request_id.set("-")

@@ -10,6 +10,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .celery import app
+
 log = logging.getLogger(__name__)
 
 # A probe must answer before the load balancer gives up on it (typically 2 to 5 seconds).
@@ -40,8 +42,6 @@ def _cache():
 
 
 def _broker():
-    from .celery import app
-
     with app.connection_for_write(url=settings.CELERY_BROKER_URL, connect_timeout=_BROKER_TIMEOUT_SECONDS) as broker:
         # One try, no retries: a probe reports the state now, the load balancer asks again soon.
         broker.ensure_connection(max_retries=0, timeout=_BROKER_TIMEOUT_SECONDS)

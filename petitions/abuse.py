@@ -16,6 +16,8 @@ from django.utils.crypto import salted_hmac
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 
+from .models import BlockedNetwork, Signature
+
 log = logging.getLogger(__name__)
 
 _FORM_STARTED_SALT = "petitions.form-started"
@@ -51,6 +53,11 @@ HELD_CONFIRMATION_REASONS = (Reason.CONFIRM_IP, Reason.CONFIRM_NETWORK)
 # What a crowd on one network trips (a rally's Wi-Fi, a carrier's shared address), as against a bot's
 # traps: organizers see these grouped by network and release a cluster at once.
 CROWD_REASONS = (Reason.RATE_IP, Reason.RATE_NETWORK, *HELD_CONFIRMATION_REASONS)
+
+
+def is_held_confirmation(signature):
+    """Whether the signer pressed confirm past a confirmation limit: it waits for organizers to release."""
+    return signature.status == Signature.Status.QUARANTINED and signature.quarantine_reason in HELD_CONFIRMATION_REASONS
 
 
 # --- The client's address ----------------------------------------------------------------------
@@ -125,8 +132,6 @@ def hash_ip_prefix(ip):
 
 def ip_is_blocked(ip):
     """Whether the address falls in a network organizers have blocked. Checked before hashing."""
-    from .models import BlockedNetwork
-
     return BlockedNetwork.blocks(ip)
 
 

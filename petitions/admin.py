@@ -24,10 +24,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import exports
+from . import admin_views, exports, updates
 from .admin_clusters import SignatureClustersMixin
 from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin, manages_delivery
-from .delivery import channel_class
+from .delivery import channel_class, printing
+from .delivery.printing import BATCH_PREFIX, waiting_for_print
 from .models import (
     BlockedEmailDomain,
     BlockedNetwork,
@@ -39,7 +40,8 @@ from .models import (
     Update,
     UpdateDelivery,
 )
-from .services import release_quarantined
+from .readiness import unreachable_recipients
+from .services import release_quarantined, reroute_letters
 
 
 @admin.register(Petition)
@@ -68,8 +70,6 @@ class PetitionAdmin(admin.ModelAdmin):
     ]
 
     def get_urls(self):
-        from . import admin_views
-
         def view(function):
             return self.admin_site.admin_view(lambda request, **kwargs: function(self, request, **kwargs))
 
@@ -126,8 +126,6 @@ class PetitionAdmin(admin.ModelAdmin):
 
     def _unreachable(self, petition):
         """The recipients this petition's signers may choose whom no letter can reach yet, and why."""
-        from .readiness import unreachable_recipients
-
         unreachable = unreachable_recipients(petition)
         if not unreachable:
             return ""
@@ -591,8 +589,6 @@ class PrintBatchFilter(admin.SimpleListFilter):
     parameter_name = "print_batch"
 
     def lookups(self, request, model_admin):
-        from .delivery.printing import BATCH_PREFIX, waiting_for_print
-
         batches = (
             waiting_for_print(Letter.objects.filter(response__startswith=BATCH_PREFIX))
             .values_list("response", flat=True)
@@ -657,8 +653,6 @@ class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
         return letter.last_error[:80] + ("…" if len(letter.last_error) > 80 else "")
 
     def reroute(self, request, queryset, channel=None):
-        from .services import reroute_letters
-
         moved, refused = reroute_letters(queryset, channel)
         self.record_reroute(request, queryset, channel, moved)
         self.message_user(
@@ -687,8 +681,6 @@ class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
         description=_("Download a print batch of the selected letters (a PDF per recipient)"), permissions=["change"]
     )
     def download_print_batch(self, request, queryset):
-        from .delivery import printing
-
         batches = printing.start_batches(queryset)
         if not batches:
             self.message_user(request, _("None of the selected letters is waiting to be printed."), messages.WARNING)
@@ -713,8 +705,6 @@ class LetterAdmin(LetterDeliveryMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark the selected printed letters delivered"), permissions=["change"])
     def mark_printed_delivered(self, request, queryset):
-        from .delivery import printing
-
         count = printing.mark_printed(queryset, request.user.get_username())
         self.message_user(
             request,
@@ -765,8 +755,6 @@ class UpdateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("progress"))
     def progress(self, update):
-        from . import updates
-
         if not update.pk or update.status == Update.Status.DRAFT:
             return "—"
         counts = updates.progress(update)
@@ -789,8 +777,6 @@ class UpdateAdmin(admin.ModelAdmin):
         return update
 
     def preview_view(self, request, pk):
-        from . import updates
-
         update = self._update(request, pk)
         context = {
             **self.admin_site.each_context(request),
@@ -804,22 +790,18 @@ class UpdateAdmin(admin.ModelAdmin):
 
     @method_decorator(require_POST)
     def send_test_view(self, request, pk):
-        from .tasks import send_update_test
-
         update = self._update(request, pk)
         if not request.user.email:
             self.message_user(request, _("Your account has no e-mail address to send the test to."), messages.ERROR)
         else:
             name = request.user.first_name or request.user.get_username()
-            transaction.on_commit(lambda: send_update_test.delay(update.pk, request.user.email, name))
+            updates.send_test_later(update, request.user.email, name)
             self.message_user(
                 request, _("A test in each language is on its way to %(email)s.") % {"email": request.user.email}
             )
         return redirect("admin:petitions_update_change", update.pk)
 
     def send_view(self, request, pk):
-        from . import updates
-
         update = self._update(request, pk, change=True)
         if request.method == "POST":
             if updates.start_sending(update):

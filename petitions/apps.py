@@ -10,6 +10,7 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("Campaign")
 
     def ready(self):
+        # Imported here, not at the top: Django loads apps.py before any model may be imported.
         from . import readiness  # noqa: F401  (registers the deploy check that names unreachable recipients)
         from .models import BlockedEmailDomain, BlockedNetwork, Petition, Recipient, forget_kept
 

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import services, smtp
+from . import reminders, services, smtp
 from .models import Letter, OrganizerDigest, Recipient
 
 log = logging.getLogger(__name__)
@@ -176,9 +176,7 @@ def send(digest_id):
 
 
 def _enqueue(digest):
-    from .tasks import send_organizer_digest
-
-    transaction.on_commit(lambda: send_organizer_digest.delay(digest.pk), robust=True)
+    transaction.on_commit(lambda: reminders.enqueue("send_organizer_digest", digest.pk), robust=True)
 
 
 def _create(key, **fields):
@@ -209,10 +207,8 @@ def resume(now=None):
         | Q(status=OrganizerDigest.Status.SENDING, claimed_until__lt=now)
     )
     ids = list(stalled.values_list("pk", flat=True)[:100])
-    from .tasks import send_organizer_digest
-
     for pk in ids:
-        send_organizer_digest.delay(pk)
+        reminders.enqueue("send_organizer_digest", pk)
     return len(ids)
 
 

@@ -492,12 +492,6 @@ class Signature(models.Model):
             status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
         ).exclude(pk=self.pk)
 
-    def is_held_confirmation(self):
-        """Whether the signer pressed confirm past a confirmation limit: it waits for organizers to release."""
-        from .abuse import HELD_CONFIRMATION_REASONS
-
-        return self.status == Signature.Status.QUARANTINED and self.quarantine_reason in HELD_CONFIRMATION_REASONS
-
     def address_confirmed(self):
         """Whether another signature of this address on this petition is confirmed already."""
         return (

@@ -6,6 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .delivery import channel_class
+from .digest import organizer_addresses
 from .models import Recipient
 
 
@@ -47,8 +48,6 @@ def check_recipients_reachable(app_configs=None, databases=None, **kwargs):
     """
     if not databases or "default" not in databases:
         return []
-    from .digest import organizer_addresses
-
     try:
         with translation.override("en"):  # Like Django's own checks, for whoever deploys.
             unreachable = unreachable_recipients()

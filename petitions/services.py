@@ -10,6 +10,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from . import reminders
+from .abuse import HELD_CONFIRMATION_REASONS
+from .delivery import settings_problem
+from .delivery.printing import BATCH_PREFIX
 from .models import Letter, Petition, Recipient, Signature
 
 # Providers that deliver user+tag@ to user@, and those that also ignore dots in the local part.
@@ -85,7 +89,7 @@ def sign(petition, data, language, ip_hash="", ip_prefix_hash="", quarantine_rea
        quarantined, without a confirmation, for organizers to review; an existing one is left as it
        is. A clean attempt later takes the same details, quarantined, back to pending.
     4. The confirmation e-mail is due from then on, and a worker is reminded once the transaction
-       commits (`tasks.remind_confirmations`). If the broker is down the signature is saved all the
+       commits (`reminders.remind_confirmations`). If the broker is down the signature is saved all the
        same, and `sweep_confirmations` sends it later.
     """
     fields = {name: data[name] for name in _SIGNER_FIELDS}
@@ -137,21 +141,17 @@ def _sent_again(petition, fields, quarantine_reason):
 
 
 def _confirm_after_commit(signature):
-    from .tasks import remind_confirmations
-
     if signature.status == Signature.Status.PENDING:
-        transaction.on_commit(remind_confirmations, robust=True)
+        transaction.on_commit(reminders.remind_confirmations, robust=True)
 
 
 def resend_confirmation(petition, email):
     """Send a new link to a pending signature of this address, if there is one; say nothing either way."""
-    from .tasks import remind_confirmations
-
     resent = Signature.objects.filter(
         petition=petition, email_normalized=normalize_email(email), status=Signature.Status.PENDING
     ).update(confirmation_sent_at=None, confirmation_lease_until=None)
     if resent:
-        transaction.on_commit(remind_confirmations, robust=True)
+        transaction.on_commit(reminders.remind_confirmations, robust=True)
 
 
 def make_token(signature, salt):
@@ -217,15 +217,13 @@ def petition_of_expired_signer_link(token):
 
 def send_new_links(petition, email):
     """E-mail new status and withdraw links to this address's signature, if it has one; say nothing either way."""
-    from .tasks import send_links
-
     signature = (
         Signature.objects.filter(petition=petition, email_normalized=normalize_email(email))
         .filter(status=Signature.Status.CONFIRMED)
         .first()
     )
     if signature is not None:
-        transaction.on_commit(lambda: send_links.delay(signature.pk), robust=True)
+        transaction.on_commit(lambda: reminders.enqueue("send_links", signature.pk), robust=True)
 
 
 def absolute(path):
@@ -299,8 +297,6 @@ def confirm_signature(signature, recipient_ids=None):
     4. Create the letters, and once the transaction commits remind a worker that letters are due.
     Returns True when this call confirmed the signature.
     """
-    from .tasks import remind_letters, send_receipt
-
     with transaction.atomic():
         locked = Signature.objects.select_for_update().filter(pk=signature.pk).first()
         if locked is None or locked.status != Signature.Status.PENDING:
@@ -335,8 +331,8 @@ def confirm_signature(signature, recipient_ids=None):
 
         def _enqueue():
             if letter_ids:  # The database says which letters are due; a worker takes them in batches.
-                remind_letters()
-            send_receipt.delay(locked.pk)
+                reminders.remind_letters()
+            reminders.enqueue("send_receipt", locked.pk)
 
         # Robust: with the broker down the letters are saved and the sweeper sends them later.
         transaction.on_commit(_enqueue, robust=True)
@@ -372,9 +368,6 @@ def release_quarantined(signatures):
     held confirmation was confirmed by its signer already: releasing it confirms it, letters and
     receipt as usual (or voids it, when another attempt of the address was confirmed meanwhile).
     """
-    from .abuse import HELD_CONFIRMATION_REASONS
-    from .tasks import remind_confirmations
-
     quarantined = signatures.filter(status=Signature.Status.QUARANTINED)
     held = list(quarantined.filter(quarantine_reason__in=HELD_CONFIRMATION_REASONS).values_list("pk", flat=True))
     with transaction.atomic():
@@ -385,7 +378,7 @@ def release_quarantined(signatures):
             confirmation_lease_until=None,
         )  # fmt: skip
         if sent:
-            transaction.on_commit(remind_confirmations, robust=True)
+            transaction.on_commit(reminders.remind_confirmations, robust=True)
     confirmed = 0
     for pk in held:
         # Back to pending (its e-mail went out long ago), then confirmed as if its signer pressed now.
@@ -427,8 +420,6 @@ def erase_personal_data(signature):
     may quote it, are blanked. So are the errors of updates sent to the signer, which may name the
     address.
     """
-    from .delivery.printing import BATCH_PREFIX
-
     for field in (
         "first_name", "last_name", "email", "email_normalized", "address", "city", "zip_code", "phone", "note",
         "ip_hash", "ip_prefix_hash", "letter_text", "details_hash",
@@ -450,10 +441,6 @@ def reroute_letters(letters, channel=None):
     went out in a print batch not yet marked delivered: it may be in the post already. A letter
     whose recipient lacks what the channel needs stays as it is. Returns (moved, [(letter, why)]).
     """
-    from .delivery import settings_problem
-    from .delivery.printing import BATCH_PREFIX
-    from .tasks import deliver_letters, letter_batches
-
     movable = [Letter.Status.QUEUED, Letter.Status.FAILED, Letter.Status.NEEDS_ACTION]
     candidates = (
         letters.filter(status__in=movable)
@@ -476,5 +463,5 @@ def reroute_letters(letters, channel=None):
                 channel=name, status=Letter.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
             )
         ids = [pk for pks in routes.values() for pk in pks]
-        transaction.on_commit(lambda: [deliver_letters.delay(chunk) for chunk in letter_batches(ids)])
+        transaction.on_commit(lambda: reminders.deliver_letters(ids))
     return moved, refused

@@ -17,9 +17,18 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
-from . import emails
+from . import digest, emails, followups, services, updates
 from .delivery import Outcome, channel_class, next_second, paced_channels, settings_problem, slots_left
-from .models import Letter, Petition, Signature
+from .models import Letter, Petition, Signature, Update, UpdateDelivery
+from .reminders import (
+    CONFIRMATIONS_REMINDED_KEY,
+    CONFIRMATIONS_REMINDED_SECONDS,
+    LETTER_BATCH_SIZE,
+    LETTERS_REMINDED_KEY,
+    LETTERS_REMINDED_SECONDS,
+    remind_confirmations,
+    remind_letters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,29 +63,11 @@ CONFIRMATION_LEASE_SECONDS = 300
 # is tried again this much later, not in a loop, and the error is logged each time.
 CONFIRMATION_FAILED_RETRY_SECONDS = 3600
 
-# Set while a send_confirmations message waits for a worker: a signer who finds it set has nothing
-# to enqueue. It lapses on its own should that message be lost, and the sweeper covers the rest.
-CONFIRMATIONS_REMINDED_KEY = "petitions:confirmations-reminded"
-CONFIRMATIONS_REMINDED_SECONDS = 60
-
-
 # Set while a held send_confirmations waits out its countdown, so that one message, not one per
 # reminder, looks again. It lapses on its own should that message be lost.
 CONFIRMATIONS_HELD_KEY = "petitions:confirmations-held"
 # How soon a held task looks at the web's CPU again: PSI's ten-second average moves little faster.
 CONFIRMATIONS_HOLD_LOOK_SECONDS = 2
-
-
-def remind_confirmations():
-    """Have a worker send the confirmations that are due, unless one has already been asked to.
-
-    Called when a transaction that made a confirmation due has committed. A message per signature
-    cost the web process a fifth of its CPU in a surge (Celery's publish), and the worker Celery's
-    own work per message (docs/benchmarks.md). One message covers every signature that becomes due
-    before a worker picks it up: the database says which they are, and a signer pays one Redis SET.
-    """
-    if cache.add(CONFIRMATIONS_REMINDED_KEY, 1, CONFIRMATIONS_REMINDED_SECONDS):
-        send_confirmations.delay()
 
 
 @shared_task(acks_late=True)
@@ -290,39 +281,10 @@ def _retry_delay(attempts):
 _MAX_ETA_SECONDS = 600
 
 
-# Letters per claim: per deliver_letters task when the sweeper or organizers queue many at once, and
-# per batch of deliver_due_letters. A task's fixed cost (Celery's, the claim, the read) shared by
-# twenty letters is a fraction of sending one. Twenty e-mail letters take well under a second;
-# through CWC at its rate limit of 5 a second, about four: far inside half a lease.
-LETTER_BATCH_SIZE = 20
-
-
-def letter_batches(ids):
-    """IDS in chunks of LETTER_BATCH_SIZE, one deliver_letters message each."""
-    ids = list(ids)
-    return [ids[i : i + LETTER_BATCH_SIZE] for i in range(0, len(ids), LETTER_BATCH_SIZE)]
-
-
-# Set while a deliver_due_letters message waits for a worker: a confirmation that finds it set has
-# nothing to enqueue. It lapses on its own should that message be lost, and the sweeper covers the rest.
-LETTERS_REMINDED_KEY = "petitions:letters-reminded"
-LETTERS_REMINDED_SECONDS = 60
 # Batches one deliver_due_letters task delivers before it hands over to a fresh message. Through CWC
 # at its rate limit, shared by every process, a batch may take many seconds: ten keep a message
 # unacknowledged for minutes at most, far inside the broker's visibility timeout of an hour.
 _LETTER_BATCHES_PER_TASK = 10
-
-
-def remind_letters():
-    """Have a worker deliver the letters that are due, unless one has already been asked to.
-
-    Called when a confirmation has committed its letters. A message per confirmed signature cost
-    the letters worker Celery's own work and a claim and a read for every two or three letters, more
-    than sending them (bench/mail_cpu.py); one message covers every letter that becomes due before a
-    worker picks it up, and the worker takes them LETTER_BATCH_SIZE at a time.
-    """
-    if cache.add(LETTERS_REMINDED_KEY, 1, LETTERS_REMINDED_SECONDS):
-        deliver_due_letters.delay()
 
 
 # Set while a deliver_due_letters message waits out the second until a paced channel (CWC) may send
@@ -535,8 +497,6 @@ def _record(letter, outcome, lease):
     if fields["status"] == Letter.Status.QUEUED:
         enqueue_letter(letter.pk, fields["next_attempt_at"])
     if _is_failure(letter, outcome):
-        from . import digest
-
         digest.count_failure(letter.channel)
 
 
@@ -613,8 +573,6 @@ def sweep_confirmations(limit=1000):
 @shared_task
 def purge_personal_data():
     """Erase unconfirmed signatures past their time, signers' data on long-closed petitions, old log-in records."""
-    from . import services
-
     now = timezone.now()
     stale = Signature.objects.filter(
         status__in=[Signature.Status.PENDING, Signature.Status.QUARANTINED],
@@ -667,9 +625,6 @@ def send_update(update_id):
     """
     import time
 
-    from . import updates
-    from .models import Update, UpdateDelivery
-
     update = Update.objects.filter(pk=update_id, status=Update.Status.SENDING).first()
     if update is None:
         return 0
@@ -697,9 +652,6 @@ def send_update(update_id):
 @shared_task
 def send_update_test(update_id, email, name=""):
     """Send an organizer the update in every language, as signers will get it."""
-    from . import updates
-    from .models import Update
-
     update = Update.objects.select_related("petition").filter(pk=update_id).first()
     if update is not None:
         updates.send_test(update, email, name)
@@ -708,9 +660,6 @@ def send_update_test(update_id, email, name=""):
 @shared_task
 def resume_updates(stalled_after_seconds=120):
     """Restart updates whose worker died: fail rows cut off mid-send, enqueue the rest again."""
-    from . import updates
-    from .models import Update
-
     resumed = 0
     for update in Update.objects.filter(status=Update.Status.SENDING):
         updates.fail_interrupted(update)
@@ -724,8 +673,6 @@ def resume_updates(stalled_after_seconds=120):
 @shared_task
 def send_followups(limit=500):
     """Ask signers whose letters were delivered FOLLOWUP_DAYS ago whether offices replied; remind once."""
-    from . import followups
-
     asked = reminded = 0
     for signature in followups.due_signatures().select_related("petition")[:limit]:
         try:
@@ -743,16 +690,12 @@ def send_followups(limit=500):
 @shared_task(acks_late=True)
 def send_organizer_digest(digest_id):
     """Send one organizers' digest (petitions/digest.py) to the organizers it has not reached yet."""
-    from . import digest
-
     return digest.send(digest_id)
 
 
 @shared_task
 def start_organizer_digest():
     """Make today's organizers' digest of letters that need them, once a day, and send it."""
-    from . import digest
-
     made = digest.start_daily()
     return made.pk if made else None
 
@@ -760,6 +703,4 @@ def start_organizer_digest():
 @shared_task
 def resume_organizer_digests():
     """Finish digests whose message was lost or whose worker died, without sending anyone one twice."""
-    from . import digest
-
     return digest.resume()

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import emails, services
+from . import emails, reminders, services
 from .models import Signature, Update, UpdateDelivery
 
 _UNSUBSCRIBE_SALT = "petitions.unsubscribe"
@@ -76,15 +76,18 @@ def send_test(update, email, name=""):
 
 def start_sending(update):
     """Move a draft update to "sending" and hand it to a worker; False when it was not a draft."""
-    from .tasks import send_update
-
     with transaction.atomic():
         started = Update.objects.filter(pk=update.pk, status=Update.Status.DRAFT).update(
             status=Update.Status.SENDING, started_at=timezone.now()
         )
         if started:
-            transaction.on_commit(lambda: send_update.delay(update.pk))
+            transaction.on_commit(lambda: reminders.enqueue("send_update", update.pk))
     return bool(started)
+
+
+def send_test_later(update, email, name=""):
+    """Have a worker send the update in every language to EMAIL (`send_test`) once the transaction commits."""
+    transaction.on_commit(lambda: reminders.enqueue("send_update_test", update.pk, email, name))
 
 
 def create_deliveries(update, chunk=5000):

@@ -293,7 +293,7 @@ def confirm(request, token):
         signature.status == Signature.Status.PENDING and signature.address_confirmed()
     ):
         return render(request, "petitions/already_confirmed.html", {"petition": petition})
-    if signature.is_held_confirmation():
+    if abuse.is_held_confirmation(signature):
         return render(request, "petitions/confirm_held.html", {"petition": petition})
     if signature.status != Signature.Status.PENDING or not petition.is_open:
         return render(request, "petitions/link_invalid.html", {"petition": petition}, status=400)
