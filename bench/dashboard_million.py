@@ -22,8 +22,8 @@ def main(count):
     from django.core.management import call_command
     from django.db import connection
 
-    from petitions import dashboard
     from petitions.models import Petition, Recipient
+    from petitions.organizers import dashboard
 
     call_command("migrate", verbosity=0)
     petition = Petition.objects.create(slug="bench", title_en="Bench", letter_en="Text", status="open")

@@ -72,7 +72,7 @@ def make_data(count, tag="a"):
 
     from petitions import demo
     from petitions.models import Letter, Petition, Recipient, Signature
-    from petitions.services import render_letter
+    from petitions.signing.services import render_letter
 
     petition = Petition.objects.create(
         slug=f"mail-cpu-{tag}", title_be=demo.TITLE_BE, title_en=demo.TITLE_EN, introduction_be=demo.INTRODUCTION_BE,

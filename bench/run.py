@@ -740,7 +740,7 @@ def make_letters(channel, count, first=0):
     from django.utils import timezone
 
     from petitions.models import Letter, Petition, Recipient, Signature
-    from petitions.services import render_letter
+    from petitions.signing.services import render_letter
 
     petition = Petition.objects.get(slug=SLUG)
     senators = list(Recipient.objects.filter(kind=Recipient.Kind.SENATOR, channel=channel, is_active=True))

@@ -70,7 +70,7 @@ class Signer:
         from django.core.handlers.wsgi import WSGIHandler
         from django.middleware import csrf
 
-        from petitions import abuse
+        from petitions.signing import abuse
 
         self.app = WSGIHandler()
         # One CSRF cookie and token for every request: how they are made is not what is measured.

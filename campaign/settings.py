@@ -83,7 +83,7 @@ SITE_URL = env("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # A refused form gets a page of the site, in the page's language, that says to reload and try again.
-CSRF_FAILURE_VIEW = "petitions.views.csrf_failure"
+CSRF_FAILURE_VIEW = "petitions.signing.views.csrf_failure"
 
 INSTALLED_APPS = [
     # The admin site with two-factor login (campaign/admin.py), in place of django.contrib.admin.
@@ -306,7 +306,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Organizers are told of letters that need them (petitions/digest.py): a digest every day at
+# Organizers are told of letters that need them (petitions/organizers/digest.py): a digest every day at
 # ORGANIZER_DIGEST_HOUR (UTC), and an alarm at once when one channel has ORGANIZER_ALARM_FAILURES
 # failed attempts within ORGANIZER_ALARM_MINUTES, at most once every ORGANIZER_ALARM_EVERY_MINUTES.
 # They go to the active staff of the Organizers group who have an e-mail address, and to
@@ -485,7 +485,7 @@ AXES_LOCKOUT_CALLABLE = "campaign.logins.lockout_response"
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"
+AXES_CLIENT_IP_CALLABLE = "petitions.signing.abuse.client_ip"
 AXES_LOCKOUT_TEMPLATE = None
 # django-axes logs its settings at every start of every process ("AXES: BEGIN ..."): noise.
 AXES_VERBOSE = False

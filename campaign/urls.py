@@ -7,7 +7,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from campaign import views as campaign_views
-from petitions import views as petition_views
+from petitions.signing import views as petition_views
 from petitions.sitemaps import SITEMAPS
 
 ADMIN_URL = settings.ADMIN_URL

@@ -11,8 +11,13 @@ class PetitionsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: Django loads apps.py before any model may be imported.
-        from . import readiness  # noqa: F401  (registers the deploy check that names unreachable recipients)
         from .models import BlockedEmailDomain, BlockedNetwork, Petition, Recipient, forget_kept
+
+        # The organizers' admin lives with their other pages, not in the admin.py that Django looks for.
+        from .organizers import (
+            admin,  # noqa: F401
+            readiness,  # noqa: F401  (registers the deploy check that names unreachable recipients)
+        )
 
         # What the sign form keeps in memory (models.kept) is read afresh after any change here.
         for model in (BlockedEmailDomain, BlockedNetwork, Petition, Recipient):

@@ -17,9 +17,10 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
-from . import digest, emails, followups, services, updates
 from .delivery import Outcome, channel_class, next_second, paced_channels, settings_problem, slots_left
 from .models import Letter, Petition, Signature, Update, UpdateDelivery
+from .organizers import digest
+from .outreach import followups, updates
 from .reminders import (
     CONFIRMATIONS_REMINDED_KEY,
     CONFIRMATIONS_REMINDED_SECONDS,
@@ -29,6 +30,7 @@ from .reminders import (
     remind_confirmations,
     remind_letters,
 )
+from .signing import emails, services
 
 log = logging.getLogger(__name__)
 
@@ -689,7 +691,7 @@ def send_followups(limit=500):
 
 @shared_task(acks_late=True)
 def send_organizer_digest(digest_id):
-    """Send one organizers' digest (petitions/digest.py) to the organizers it has not reached yet."""
+    """Send one organizers' digest (petitions/organizers/digest.py) to the organizers it has not reached yet."""
     return digest.send(digest_id)
 
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import signer_views, views
+from .outreach import views as outreach_views
+from .signing import views
 
 app_name = "petitions"
 
@@ -20,6 +21,6 @@ urlpatterns = [
     path("thanks/<str:token>/", views.thanks, name="thanks"),
     path("status/<str:token>/", views.status, name="status"),
     path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
-    path("unsubscribe/<str:token>/", signer_views.unsubscribe, name="unsubscribe"),
-    path("followup/<str:token>/", signer_views.followup, name="followup"),
+    path("unsubscribe/<str:token>/", outreach_views.unsubscribe, name="unsubscribe"),
+    path("followup/<str:token>/", outreach_views.followup, name="followup"),
 ]

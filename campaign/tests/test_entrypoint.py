@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from petitions import services
 from petitions.models import Letter, Recipient
+from petitions.signing import services
 from petitions.tests.conftest import make_petition, make_president, sign_data
 
 from .conftest import BASE_DIR, ENTRYPOINT, SITE_HOST, free_port, production_env, purge_broker, wait_until

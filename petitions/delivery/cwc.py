@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from ..models import STATES_WITH_SENATORS, Recipient
-from ..services import LETTER_MAX_CHARS
+from ..signing.services import LETTER_MAX_CHARS
 from . import Channel, Outcome
 
 SCHEMA_PATH = Path(__file__).with_name("cwc_schema_v2.rng")

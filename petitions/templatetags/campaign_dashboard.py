@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import dashboard
+from ..organizers import dashboard
 
 register = template.Library()
 

@@ -2,8 +2,8 @@
 
 import itertools
 
-from petitions import services
 from petitions.models import Letter, Signature
+from petitions.signing import services
 
 _numbers = itertools.count(1)
 

@@ -15,8 +15,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django_ratelimit.core import get_usage
 
-from petitions import abuse
 from petitions.models import BlockedEmailDomain, BlockedNetwork, Signature
+from petitions.signing import abuse
 from petitions.tasks import send_confirmations
 
 from .conftest import free_port, sign_data
@@ -105,7 +105,7 @@ def test_the_counters_are_the_ones_django_ratelimit_reads(client, petition, reci
 
 
 def test_a_quarantined_signatures_confirmation_link_does_nothing(client, petition, recipients, production_limits):
-    from petitions import services
+    from petitions.signing import services
 
     for n in range(3):
         post_sign(client, petition, email=f"p{n}@example.org")

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from petitions import services
 from petitions.models import Letter, Signature, SignatureExport
+from petitions.signing import services
 
 from .conftest import sign_data
 

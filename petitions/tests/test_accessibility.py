@@ -7,8 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from petitions import services
 from petitions.models import Letter, Signature
+from petitions.signing import services
 
 from .browser import browser_test, signer_fields, url
 

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from petitions import services
 from petitions.models import Signature
+from petitions.signing import services
 
 from .conftest import sign_data
 

@@ -11,8 +11,8 @@ from django.db import IntegrityError
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 
-from petitions import services
 from petitions.models import Letter, Petition, Signature
+from petitions.signing import services
 
 from .catalogue import in_language
 from .conftest import purge_broker, sign_data

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from petitions import dashboard
 from petitions.models import STATES, Letter, Recipient, Signature
+from petitions.organizers import dashboard
 
 from .campaign_data import build_campaign, offices
 from .conftest import make_petition

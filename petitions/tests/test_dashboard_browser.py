@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
-from petitions import dashboard
+from petitions.organizers import dashboard
 
 from .browser import ARTIFACTS, DESKTOP, PHONE, browser_test
 from .campaign_data import build_campaign, offices

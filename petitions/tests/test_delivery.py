@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from petitions import services
-from petitions.admin import RecipientForm
 from petitions.delivery.printing import BATCH_PREFIX
 from petitions.models import Letter, Recipient
+from petitions.organizers.admin import RecipientForm
+from petitions.signing import services
 from petitions.tasks import deliver_letter
 
 from .conftest import make_president, make_senator, wait_until

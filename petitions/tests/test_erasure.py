@@ -10,8 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import services, tasks
+from petitions import tasks
 from petitions.models import Letter, Petition, Recipient, Signature
+from petitions.signing import services
 
 from .conftest import sign_data
 

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from pypdf import PdfReader
 
-from petitions import dashboard, exports
 from petitions.models import Letter, Signature
+from petitions.organizers import dashboard, exports
 
 from .campaign_data import offices, signer
 

@@ -19,8 +19,8 @@ import requests
 from django.conf import settings
 from django.urls import reverse
 
-from petitions import services
 from petitions.models import Letter, Signature
+from petitions.signing import services
 from petitions.tasks import sweep_confirmations
 
 from .conftest import (
@@ -225,7 +225,7 @@ class PostgresServer:
 
 
 _MAKE_LETTERS = """
-from petitions import services
+from petitions.signing import services
 from petitions.models import Petition, Recipient, Signature
 from petitions.tests.conftest import make_petition, sign_data
 petition = Petition.objects.first() or make_petition()

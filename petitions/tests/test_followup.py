@@ -10,8 +10,10 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import dashboard, followups, tasks
+from petitions import tasks
 from petitions.models import FollowUp, FollowUpAnswer, Letter, Signature
+from petitions.organizers import dashboard
+from petitions.outreach import followups
 
 from .campaign_data import offices, signer
 

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import abuse
 from petitions.models import Signature
+from petitions.signing import abuse
 
 from .conftest import sign_data
 

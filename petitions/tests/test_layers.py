@@ -26,20 +26,22 @@ LAYERS = {
     "models": ["petitions.models"],
     # The campaign's rules, each feature's own: signing, delivery, outreach, the organizers' numbers.
     "services": [
-        "petitions.services", "petitions.reminders", "petitions.abuse", "petitions.emails",
-        "petitions.updates", "petitions.followups", "petitions.digest", "petitions.dashboard",
-        "petitions.exports", "petitions.readiness", "petitions.legislators", "petitions.demo",
+        "petitions.reminders", "petitions.legislators", "petitions.demo",
+        "petitions.signing", "petitions.signing.services", "petitions.signing.abuse", "petitions.signing.emails",
         "petitions.delivery", "petitions.delivery.*",
+        "petitions.outreach", "petitions.outreach.updates", "petitions.outreach.followups",
+        "petitions.organizers", "petitions.organizers.digest", "petitions.organizers.dashboard",
+        "petitions.organizers.exports", "petitions.organizers.readiness",
     ],
     "tasks": ["petitions.tasks"],
     # What serves a request or a command: views, forms, URLs, the admin, template tags, commands,
     # migrations and the apps' configuration.
     "web": [
         "campaign.urls", "campaign.views", "campaign.middleware", "campaign.admin", "campaign.apps",
-        "campaign.wsgi", "petitions.apps", "petitions.urls", "petitions.views", "petitions.signer_views",
-        "petitions.forms", "petitions.sitemaps", "petitions.context_processors", "petitions.admin",
-        "petitions.admin_*", "petitions.templatetags", "petitions.templatetags.*", "petitions.management",
-        "petitions.management.*", "petitions.migrations", "petitions.migrations.*",
+        "campaign.wsgi", "petitions.apps", "petitions.urls", "petitions.sitemaps", "petitions.context_processors",
+        "petitions.*.views", "petitions.signing.forms", "petitions.organizers.admin*",
+        "petitions.templatetags", "petitions.templatetags.*", "petitions.management", "petitions.management.*",
+        "petitions.migrations", "petitions.migrations.*",
     ],
 }  # fmt: skip
 

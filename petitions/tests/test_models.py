@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from petitions import services
 from petitions.models import Petition, Signature
+from petitions.signing import services
 
 from .conftest import make_petition, make_president, make_senator
 

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.urls import reverse
 
-from petitions import abuse, services
 from petitions.models import Letter, Signature
+from petitions.signing import abuse, services
 from petitions.tasks import send_confirmations
 
 from .test_abuse import post_sign, production_limits  # noqa: F401 - the fixture

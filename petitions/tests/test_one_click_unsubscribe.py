@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from petitions import services, updates
 from petitions.models import Signature, Update, UpdateDelivery
+from petitions.outreach import updates
+from petitions.signing import services
 from petitions.tasks import send_confirmations, send_receipt
 
 from .campaign_data import signer

@@ -10,8 +10,8 @@ from django.core.checks import run_checks
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from petitions import digest
 from petitions.models import Letter, OrganizerDigest
+from petitions.organizers import digest
 from petitions.tasks import deliver_letter, resume_organizer_digests, send_organizer_digest, start_organizer_digest
 
 from .conftest import make_petition, make_president, make_senator

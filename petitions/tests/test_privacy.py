@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
-from petitions import abuse, services, views
 from petitions.models import Petition, Signature
+from petitions.signing import abuse, services, views
 from petitions.tasks import purge_personal_data, send_confirmations, send_receipt
 
 from .conftest import make_petition, sign_data

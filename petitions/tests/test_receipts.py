@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import services
 from petitions.models import Signature
+from petitions.signing import services
 from petitions.tasks import send_receipt, sweep_confirmations
 
 from .conftest import purge_broker, sign_data

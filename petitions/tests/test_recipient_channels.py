@@ -15,7 +15,7 @@ from django.utils import translation
 from campaign.tests.conftest import production_env
 from petitions import legislators
 from petitions.models import Recipient
-from petitions.readiness import unreachable_recipients
+from petitions.organizers.readiness import unreachable_recipients
 
 from .conftest import BASE_DIR, make_petition, make_president, make_senator
 from .receivers import cwc_settings

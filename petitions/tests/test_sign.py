@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import services, tasks
+from petitions import tasks
 from petitions.models import Petition, Recipient, Signature
+from petitions.signing import services
 
 from .catalogue import in_language
 from .conftest import make_petition, make_president, make_senator, purge_broker, sign_data

@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from petitions import services, tasks
+from petitions import tasks
 from petitions.models import Letter, Recipient, Signature
+from petitions.signing import services
 
 from .conftest import sign_data
 

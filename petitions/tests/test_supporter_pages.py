@@ -7,8 +7,8 @@ from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
 
-from petitions import services
 from petitions.models import Letter, Signature
+from petitions.signing import services
 
 from .browser import ARTIFACTS, PHONE, browser_test, signer_fields, url
 from .conftest import make_petition, make_president, make_senator, sign_data

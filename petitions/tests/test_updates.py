@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import services, tasks, updates
+from petitions import tasks
 from petitions.models import Signature, Update, UpdateDelivery
+from petitions.outreach import updates
+from petitions.signing import services
 
 from .campaign_data import signer
 from .conftest import purge_broker, wait_until

@@ -2,7 +2,7 @@
 
 import zipcodes
 
-from petitions.forms import zip_states
+from petitions.signing.forms import zip_states
 
 
 def test_every_known_zip_code_gives_the_packages_state():

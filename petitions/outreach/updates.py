@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import emails, reminders, services
-from .models import Signature, Update, UpdateDelivery
+from .. import reminders
+from ..models import Signature, Update, UpdateDelivery
+from ..signing import emails, services
 
 _UNSUBSCRIBE_SALT = "petitions.unsubscribe"
 

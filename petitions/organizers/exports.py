@@ -7,11 +7,11 @@ import csv
 import io
 from pathlib import Path
 
+from ..models import Letter, Recipient, Signature, SignatureExport
 from . import dashboard
-from .models import Letter, Recipient, Signature, SignatureExport
 
 # The Unicode font the print channel ships (Belarusian names are often in Cyrillic).
-FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
+FONT = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
 SIGNER_FIELDS = ("first_name", "last_name", "city", "state", "country")
 _STANDING = [status for status in Letter.Status.values if status != Letter.Status.CANCELLED]
 

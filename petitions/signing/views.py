@@ -20,9 +20,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ..models import Letter, Organization, Petition, Recipient, Signature
 from . import abuse, services
 from .forms import PRESIDENT, SENATORS, ConfirmForm, ResendForm, SignatureForm
-from .models import Letter, Organization, Petition, Recipient, Signature
 
 
 def home(request):

@@ -5,7 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from . import services, smtp
+from .. import smtp
+from . import services
 
 
 def send_to_signer(signature, name, extra=None):

@@ -16,9 +16,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .abuse import CROWD_REASONS, HELD_CONFIRMATION_REASONS
-from .models import Petition, Signature
-from .services import release_quarantined
+from ..models import Petition, Signature
+from ..signing.abuse import CROWD_REASONS, HELD_CONFIRMATION_REASONS
+from ..signing.services import release_quarantined
 
 
 def crowd_clusters():

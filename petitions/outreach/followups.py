@@ -8,8 +8,8 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import emails, services
-from .models import FollowUp, FollowUpAnswer, Letter, Recipient, Signature
+from ..models import FollowUp, FollowUpAnswer, Letter, Recipient, Signature
+from ..signing import emails, services
 
 _FOLLOWUP_SALT = "petitions.followup"
 

@@ -10,11 +10,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import reminders
+from .. import reminders
+from ..delivery import settings_problem
+from ..delivery.printing import BATCH_PREFIX
+from ..models import Letter, Petition, Recipient, Signature
 from .abuse import HELD_CONFIRMATION_REASONS
-from .delivery import settings_problem
-from .delivery.printing import BATCH_PREFIX
-from .models import Letter, Petition, Recipient, Signature
 
 # Providers that deliver user+tag@ to user@, and those that also ignore dots in the local part.
 # One person must not count many times by writing their address differently.

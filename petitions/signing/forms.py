@@ -19,8 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..models import STATE_CHOICES, STATES_WITH_SENATORS, BlockedEmailDomain, Signature, by_name
 from . import abuse
-from .models import STATE_CHOICES, STATES_WITH_SENATORS, BlockedEmailDomain, Signature, by_name
 
 _ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 _PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -352,7 +352,7 @@ class SignatureForm(_CleanTextMixin, forms.Form):
         return data
 
 
-_ZIP_STATES_FILE = Path(__file__).with_name("data") / "zip_states.txt"
+_ZIP_STATES_FILE = Path(__file__).parent.with_name("data") / "zip_states.txt"
 
 
 @functools.cache

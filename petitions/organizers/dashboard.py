@@ -15,9 +15,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import STATES, TERRITORIES, FollowUpAnswer, Letter, Recipient, Signature, by_name
+from ..models import STATES, TERRITORIES, FollowUpAnswer, Letter, Recipient, Signature, by_name
 
-_MAP_FILE = Path(__file__).resolve().parent / "data" / "us_states.json"
+_MAP_FILE = Path(__file__).resolve().parent.parent / "data" / "us_states.json"
 # The map shows the fifty states and DC: the territories have no shapes in the Albers USA layout.
 MAP_STATES = [*STATES, ("DC", dict(TERRITORIES)["DC"])]
 # Colour steps of the map, from no signatures (0) to the most (5).

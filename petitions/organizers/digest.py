@@ -20,8 +20,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import reminders, services, smtp
-from .models import Letter, OrganizerDigest, Recipient
+from .. import reminders, smtp
+from ..models import Letter, OrganizerDigest, Recipient
+from ..signing import services
 
 log = logging.getLogger(__name__)
 

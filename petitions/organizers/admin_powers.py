@@ -8,8 +8,8 @@ and its settings, re-routing and retrying. Each export and each such change is r
 (exports.record), and data stewards read the record.
 """
 
+from ..models import Letter, Recipient, SignatureExport
 from . import exports
-from .models import Letter, Recipient, SignatureExport
 
 STEWARD_PERMISSION = "petitions.export_signature"
 DELIVERY_PERMISSION = "petitions.manage_delivery"

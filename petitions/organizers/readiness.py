@@ -5,9 +5,9 @@ from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .delivery import channel_class
+from ..delivery import channel_class
+from ..models import Recipient
 from .digest import organizer_addresses
-from .models import Recipient
 
 
 def reachability_problem(recipient):

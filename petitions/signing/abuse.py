@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 
-from .models import BlockedNetwork, Signature
+from ..models import BlockedNetwork, Signature
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..models import Letter, Petition, Recipient, SignatureExport
 from . import dashboard, exports, readiness
-from .models import Letter, Petition, Recipient, SignatureExport
 
 
 def _check(request):

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from ..models import FollowUpAnswer, Signature
 from . import followups, updates
-from .models import FollowUpAnswer, Signature
 
 
 # Mail providers unsubscribe with one click (RFC 8058): they POST "List-Unsubscribe=One-Click"

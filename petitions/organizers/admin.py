@@ -24,12 +24,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import admin_views, exports, updates
-from .admin_clusters import SignatureClustersMixin
-from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin, manages_delivery
-from .delivery import channel_class, printing
-from .delivery.printing import BATCH_PREFIX, waiting_for_print
-from .models import (
+from ..delivery import channel_class, printing
+from ..delivery.printing import BATCH_PREFIX, waiting_for_print
+from ..models import (
     BlockedEmailDomain,
     BlockedNetwork,
     Letter,
@@ -40,8 +37,12 @@ from .models import (
     Update,
     UpdateDelivery,
 )
+from ..outreach import updates
+from ..signing.services import release_quarantined, reroute_letters
+from . import admin_views, exports
+from .admin_clusters import SignatureClustersMixin
+from .admin_powers import LetterDeliveryMixin, RecipientDeliveryMixin, SignatureMaskingMixin, manages_delivery
 from .readiness import unreachable_recipients
-from .services import release_quarantined, reroute_letters
 
 
 @admin.register(Petition)
@@ -820,7 +821,7 @@ class UpdateAdmin(admin.ModelAdmin):
 
 
 # Imported here, beside its only use, so that this registration stays a small addition at the end.
-from .models import Organization  # noqa: E402
+from ..models import Organization  # noqa: E402
 
 
 @admin.register(Organization)

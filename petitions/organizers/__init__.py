@@ -1,0 +1,1 @@
+"""The organizers' side: the admin, its dashboard and exports, the digest of letters that need them."""
