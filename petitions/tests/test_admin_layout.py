@@ -44,9 +44,7 @@ def test_the_summary_is_a_table_when_every_recipient_is_reachable(admin_client, 
 @pytest.mark.browser
 @pytest.mark.slow
 @requires_chromium
-def test_the_signatures_list_fits_1280_px_and_the_petition_tools_clear_its_title(
-    open_page, site, client, language
-):
+def test_the_signatures_list_fits_1280_px_and_the_petition_tools_clear_its_title(open_page, site, client, language):
     petition = make_petition(title_en=LONG_TITLE, title_be="Зварот да сенатараў і Прэзідэнта ЗША датычна катаванняў")
     president = make_president(channel="email", channel_settings={"address": "letters@example.gov"})
     confirmed_signature(petition, [president], first_name="Alena", last_name="Kavalenka", state="IA")
