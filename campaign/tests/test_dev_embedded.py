@@ -2,6 +2,7 @@
 broker keeps up with thousands of messages while people sign, a dead worker is replaced while the
 site keeps answering, and Ctrl-C or SIGTERM to the process group ends everything promptly with 0."""
 
+import contextlib
 import os
 import re
 import signal
@@ -106,10 +107,8 @@ class Dev:
 
     def kill_everything(self):
         for pid in _processes_of(self.var):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture
