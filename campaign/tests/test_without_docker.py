@@ -25,7 +25,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from petitions.models import Recipient
 from petitions.tests.conftest import make_petition
 
 from .conftest import BASE_DIR, SITE_HOST, free_port, wait_until, worker_database_url
@@ -239,7 +241,9 @@ def test_the_without_docker_steps_deploy_a_site_that_serves_the_petition_page(
         for step in one_offs:
             if "collectstatic" in step:
                 early = start(web, "web-before-collectstatic")
-                status, body = wait_until(lambda: (answer := _get(port, "/readyz"))[0] and answer, timeout=120)
+                status, body = wait_until(
+                    lambda: (answer := _get(port, "/readyz"))[0] and answer, timeout=120, message="/readyz"
+                )
                 assert (status, json.loads(body)["static"]) == (503, "down"), body
                 early.stop()
             script = f"{environment}\n{step}"
@@ -254,6 +258,9 @@ def test_the_without_docker_steps_deploy_a_site_that_serves_the_petition_page(
                 assert result.returncode == 0, f"{step}\n{result.stdout}{result.stderr}"
 
         assert (checkout / "staticfiles" / "staticfiles.json").exists()
+        assert Recipient.objects.filter(kind=Recipient.Kind.SENATOR).count() == 100
+        assert Recipient.objects.filter(kind=Recipient.Kind.PRESIDENT).exists()
+        assert TOTPDevice.objects.filter(user__username=USERNAME, confirmed=True).exists()
         petition = make_petition()
         for number, step in enumerate(services):
             name = step.split("bin/entrypoint ", 1)[1].split()[0]
@@ -276,3 +283,4 @@ def test_the_without_docker_steps_deploy_a_site_that_serves_the_petition_page(
     finally:
         for service in started:
             service.stop()
+        shutil.rmtree(checkout, ignore_errors=True)
