@@ -4,12 +4,13 @@ import csv
 import io
 import zipfile
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import StrIndex, Substr, TruncHour
 from django.http import HttpResponse, StreamingHttpResponse
@@ -195,6 +196,7 @@ class RecipientForm(forms.ModelForm):
             "kind", "name", "last_name", "office", "bioguide_id", "state", "senate_class", "state_rank", "party",
             "office_address", "phone", "website", "contact_form", "channel", "channel_settings", "is_active",
         ]  # fmt: skip
+        field_classes = dict.fromkeys(["website", "contact_form"], partial(forms.URLField, assume_scheme="https"))
 
     def clean(self):
         data = super().clean()
@@ -864,6 +866,7 @@ from .models import Organization  # noqa: E402
 class OrganizationAdmin(admin.ModelAdmin):
     """Who runs the campaign: one short description per language and a contact address."""
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name_en", "name_be", "email", "updated_at")
     fieldsets = (
         (_("Belarusian"), {"fields": ("name_be", "about_be")}),
