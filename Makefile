@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Development defaults: DEBUG on, SQLite and the filesystem broker under var/, mail on the console.
+# Development defaults: DEBUG on, SQLite and the embedded broker (a SQLite file) under var/, mail on the console.
 run: export DEBUG ?= 1
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput

@@ -1,7 +1,7 @@
 """Settings for the campaign site, every value read from the environment with a safe default.
 
-With nothing set, the site runs on the embedded default: SQLite and a filesystem Celery broker under
-var/, mail printed on the worker's console. DATABASE_URL, REDIS_URL and EMAIL_HOST switch to
+With nothing set, the site runs on the embedded default: SQLite and a Celery broker on a SQLite file
+under var/, mail printed on the worker's console. DATABASE_URL, REDIS_URL and EMAIL_HOST switch to
 PostgreSQL, Redis and SMTP. The README lists every variable.
 """
 
@@ -247,23 +247,15 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Free Belarusian Political Prisoners <campaign@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport under var/.
+# Celery: Redis when REDIS_URL is set, otherwise kombu's SQLAlchemy transport on a SQLite file
+# under var/ (campaign/broker.py), where a worker never reads a message still being written.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    # The host name means nothing to this transport; without one kombu warns on every connection.
-    CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT = "campaign.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-        # kombu's default is ./control, in whatever folder the worker was started from.
-        "control_folder": str(_broker_dir / "control"),
         # How often a worker looks for new messages. kombu's default of 1 s caps a worker at one
         # message a second, since it looks again only after finishing each one.
         "polling_interval": 0.1,

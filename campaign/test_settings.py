@@ -38,3 +38,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Pages link static files by their plain names: the hashed names of production need collectstatic,
 # which the tests that serve production settings run themselves (campaign/tests/test_gunicorn.py).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Whitenoise indexes STATIC_ROOT when the first request builds the middleware, and warns when it
+# is missing: an empty folder of the tests' own, which production settings fill by collectstatic.
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

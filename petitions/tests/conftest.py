@@ -17,10 +17,11 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
-from petitions import demo
+from petitions import demo, tasks
 from petitions.models import Petition, Recipient, Signature, forget_kept
 
 from .browser import chromium, open_page, site  # noqa: F401 - fixtures for the browser tests
@@ -49,8 +50,6 @@ def _no_worker_reminded():
     earlier test set in the cache (Redis or files, outliving the test) would otherwise say one is
     already on its way."""
     from django.core.cache import cache
-
-    from petitions import tasks
 
     cache.delete_many(
         [
@@ -284,7 +283,19 @@ def worker_database_url():
 
 
 def purge_broker():
-    """Drop messages left by earlier tests: they name rows of a database that no longer exists."""
+    """Drop messages left by earlier tests: they name rows of a database that no longer exists.
+
+    The keys that say a reminder is waiting in the broker go with them: left set, they would stop
+    this test's signer from reminding a worker for up to a minute.
+    """
+    cache.delete_many(
+        [
+            tasks.CONFIRMATIONS_REMINDED_KEY,
+            tasks.CONFIRMATIONS_HELD_KEY,
+            tasks.LETTERS_REMINDED_KEY,
+            tasks.PACED_LETTERS_REMINDED_KEY,
+        ]
+    )
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
         shutil.rmtree(folder, ignore_errors=True)
