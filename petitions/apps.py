@@ -13,11 +13,9 @@ class PetitionsConfig(AppConfig):
         # Imported here, not at the top: Django loads apps.py before any model may be imported.
         from .models import BlockedEmailDomain, BlockedNetwork, Petition, Recipient, forget_kept
 
-        # The organizers' admin lives with their other pages, not in the admin.py that Django looks for.
-        from .organizers import (
-            admin,  # noqa: F401
-            readiness,  # noqa: F401  (registers the deploy check that names unreachable recipients)
-        )
+        # Registered on import: the organizers' admin, which lives with their other pages rather than
+        # in the admin.py Django looks for, and the deploy check that names unreachable recipients.
+        from .organizers import admin, readiness  # noqa: F401
 
         # What the sign form keeps in memory (models.kept) is read afresh after any change here.
         for model in (BlockedEmailDomain, BlockedNetwork, Petition, Recipient):
