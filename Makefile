@@ -24,9 +24,13 @@ run: $(VENV)/.installed
 
 # The test settings, whatever DJANGO_SETTINGS_MODULE the shell has: the line at the top exports
 # campaign.settings, which pytest-django would otherwise prefer to pyproject.toml's choice.
+# Two processes (pytest-xdist), each file's tests in one of them: much of the suite waits on the
+# servers, workers and browsers it starts. TEST_PROCESSES=0 runs it in this process alone.
+TEST_PROCESSES ?= 2
+PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadfile)
 test: export DJANGO_SETTINGS_MODULE = campaign.test_settings
 test: $(VENV)/.installed
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PARALLEL)
 
 # The delivery tests and the smoke benchmark again with the clock (Debian's faketime) inside the
 # Senate's Sunday CWC maintenance window, 03:30 Eastern: the hour CI runs at never decides the result.
@@ -34,7 +38,7 @@ IN_WINDOW_TESTS := petitions/tests/test_cwc.py petitions/tests/test_cwc_windows.
 	petitions/tests/test_delivery_faults.py petitions/tests/test_letter_batches.py bench/test_smoke.py
 test-in-window: export DJANGO_SETTINGS_MODULE = campaign.test_settings
 test-in-window: $(VENV)/.installed
-	TZ=UTC faketime "2026-12-06 08:30:00" $(VENV)/bin/pytest -q -p no:cacheprovider $(IN_WINDOW_TESTS)
+	TZ=UTC faketime "2026-12-06 08:30:00" $(VENV)/bin/pytest -q -p no:cacheprovider $(PARALLEL) $(IN_WINDOW_TESTS)
 
 # The whole suite at each moment that clock-bound code gets wrong (about ten minutes each): inside
 # both CWC windows, the last seconds of a month, both America/New_York DST changes, a leap day.

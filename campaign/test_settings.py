@@ -6,8 +6,21 @@ under var/test/ rather than in memory.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 _base = Path(__file__).resolve().parent.parent
+# `make test` runs the suite in parallel processes (pytest-xdist: gw0, gw1, ...). Each has its own
+# var/ (SQLite database, embedded broker, logs) and its own Redis database, next after REDIS_URL's,
+# so that the Celery workers one process starts never take another's messages or flush its keys.
+# The processes a test starts inherit both and keep them: CAMPAIGN_TEST_PROCESS says they are set.
+_process = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _process and os.environ.get("CAMPAIGN_TEST_PROCESS") != _process:
+    os.environ["CAMPAIGN_TEST_PROCESS"] = _process
+    os.environ.setdefault("CAMPAIGN_VAR_DIR", str(_base / "var" / f"test-{_process}"))
+    if os.environ.get("REDIS_URL"):
+        _redis = urlsplit(os.environ["REDIS_URL"])
+        _number = int(_redis.path.strip("/") or 0) + 1 + int(_process.removeprefix("gw"))
+        os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_number}"))
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("CAMPAIGN_VAR_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")

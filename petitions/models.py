@@ -647,6 +647,10 @@ class LetterQuerySet(models.QuerySet):
 
 
 class Letter(models.Model):
+    # The longest body any channel takes whole: CWC's ConstituentMessage holds at most 10,000
+    # characters. Letters are composed to fit it (signing.services.compose_letter).
+    MAX_CHARS = 10_000
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")

@@ -23,8 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
-from ..models import STATES_WITH_SENATORS, Recipient
-from ..signing.services import LETTER_MAX_CHARS
+from ..models import STATES_WITH_SENATORS, Letter, Recipient
 from . import Channel, Outcome
 
 SCHEMA_PATH = Path(__file__).with_name("cwc_schema_v2.rng")
@@ -74,13 +73,13 @@ def _fit(text, low, high, filler):
 def _message_text(body):
     """The letter for ConstituentMessage; a letter over CWC's limit loses its middle, never its closing."""
     body = _text(body)
-    if len(body) <= LETTER_MAX_CHARS:
+    if len(body) <= Letter.MAX_CHARS:
         return body
     head, sep, closing = body.rpartition("\n\nSincerely,")
-    if not sep or len(closing) > LETTER_MAX_CHARS // 2:
-        return body[: LETTER_MAX_CHARS - 1] + "…"
+    if not sep or len(closing) > Letter.MAX_CHARS // 2:
+        return body[: Letter.MAX_CHARS - 1] + "…"
     closing = sep + closing
-    return head[: LETTER_MAX_CHARS - len(closing) - 2].rstrip() + " …" + closing
+    return head[: Letter.MAX_CHARS - len(closing) - 2].rstrip() + " …" + closing
 
 
 def build_message(letter, today=None):

@@ -241,10 +241,6 @@ def signer_links(signature):
         }
 
 
-# The longest letter any channel takes whole: CWC's ConstituentMessage holds at most 10,000 characters.
-LETTER_MAX_CHARS = 10_000
-
-
 @dataclass(frozen=True)
 class ComposedLetter:
     """One letter as it will be sent, in its parts; `body` is the text every channel sends unchanged."""
@@ -264,13 +260,13 @@ def compose_letter(signature, recipient):
     """The letter SIGNATURE sends RECIPIENT: salutation, the English letter, the note, the closing.
 
     The confirmation page shows these letters and `confirm_signature` stores their `body`, so what a
-    signer sees is what is sent. A personal note too long for the letter to fit LETTER_MAX_CHARS is
+    signer sees is what is sent. A personal note too long for the letter to fit Letter.MAX_CHARS is
     cut, so that every channel sends this text unchanged and it stays the record of what was sent.
     """
     salutation, text = recipient.salutation, signature.letter_text.strip()
     closing = "Sincerely,\n" + signature.closing()
     note = signature.note.strip()
-    room = LETTER_MAX_CHARS - len("\n\n".join([salutation, text, closing])) - 2
+    room = Letter.MAX_CHARS - len("\n\n".join([salutation, text, closing])) - 2
     if len(note) > room:
         note = note[: max(0, room - 1)].rstrip() + "…" if room > 20 else ""
     return ComposedLetter(recipient=recipient, salutation=salutation, text=text, note=note, closing=closing)

@@ -163,6 +163,30 @@ def test_there_is_no_import_cycle(graph):
     assert not cycles, "\n".join(" <-> ".join(cycle) for cycle in cycles)
 
 
+FEATURES = ("signing", "delivery", "outreach", "organizers")
+
+
+def _feature(name):
+    """The feature folder NAME belongs to (petitions.signing.views: petitions.signing), or NAME itself."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0] == "petitions" and len(parts) > 1 and parts[1] in FEATURES else name
+
+
+def test_the_feature_folders_depend_on_each_other_one_way(graph):
+    """A newcomer reads a feature's folder knowing which others it builds on: between folders, too,
+    the imports form no circle (signing may use delivery, and then delivery never uses signing)."""
+    folders = {}
+    for name, targets in graph.items():
+        for target, line in targets.items():
+            if _feature(name) != _feature(target):
+                folders.setdefault(_feature(name), {}).setdefault(_feature(target), f"{name}:{line} → {target}")
+    cycles = _cycles(folders)
+    assert not cycles, "\n".join(
+        " <-> ".join(cycle) + ": " + "; ".join(folders[a][b] for a in cycle for b in cycle if b in folders.get(a, {}))
+        for cycle in cycles
+    )
+
+
 def test_the_cycle_finder_finds_a_circle_of_three():
     assert _cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [["a", "b", "c"]]
 
