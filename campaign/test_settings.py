@@ -9,14 +9,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 _base = Path(__file__).resolve().parent.parent
-# `make test` runs the suite in parallel processes (pytest-xdist: gw0, gw1, ...). Each has its own
-# var/ (SQLite database, embedded broker, logs) and its own Redis database, next after REDIS_URL's,
-# so that the Celery workers one process starts never take another's messages or flush its keys.
-# The processes a test starts inherit both and keep them: CAMPAIGN_TEST_PROCESS says they are set.
+# `make test` runs the suite in parallel processes (pytest-xdist: gw0, gw1, ...). Each has a var/
+# of its own (SQLite database, embedded broker, file cache, logs: var/test/gw0/) and a Redis
+# database of its own, next after REDIS_URL's, so that the Celery workers one process starts never
+# take another's messages or flush its keys. Each inherits the environment of pytest's main
+# process, which has read this file already; the processes a test starts inherit the changed
+# values and keep them (CAMPAIGN_TEST_PROCESS says they are set).
 _process = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _process and os.environ.get("CAMPAIGN_TEST_PROCESS") != _process:
     os.environ["CAMPAIGN_TEST_PROCESS"] = _process
-    os.environ.setdefault("CAMPAIGN_VAR_DIR", str(_base / "var" / f"test-{_process}"))
+    _var = Path(os.environ.get("CAMPAIGN_VAR_DIR") or _base / "var" / "test")
+    os.environ["CAMPAIGN_VAR_DIR"] = str(_var / _process)
     if os.environ.get("REDIS_URL"):
         _redis = urlsplit(os.environ["REDIS_URL"])
         _number = int(_redis.path.strip("/") or 0) + 1 + int(_process.removeprefix("gw"))
