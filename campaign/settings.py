@@ -187,10 +187,14 @@ if REDIS_URL:
     }
 else:
     # A cache the web and worker processes share, so counts and rate limits agree between them.
+    # Past MAX_ENTRIES files it deletes a third of them at random, rate-limit counters included:
+    # at Django's default of 300, about 150 signers in ten minutes (two keys each) made it forget
+    # how often one address had signed, and a burst from one address got through.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 
