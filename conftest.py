@@ -23,13 +23,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
         }
 
     def restore_groups(sender, using, **kwargs):
+        existing = Permission.objects.using(using).select_related("content_type")
+        by_key = {(permission.content_type.app_label, permission.codename): permission for permission in existing}
         for name, permissions in groups.items():
             group, _created = Group.objects.using(using).get_or_create(name=name)
-            wanted = [
-                Permission.objects.using(using).get(content_type__app_label=app, codename=codename)
-                for app, codename in permissions
-            ]
-            group.permissions.set(wanted)
+            group.permissions.set([by_key[key] for key in permissions])
 
     # After the petitions app's own post_migrate work: its permissions exist by then.
     post_migrate.connect(restore_groups, sender=_petitions_config(), weak=False, dispatch_uid="tests-restore-groups")
