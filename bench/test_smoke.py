@@ -102,4 +102,5 @@ def test_the_in_process_signing_timer_signs_through_every_rule(tmp_path):
     # It asserts every POST was answered with the redirect to the "signed" page, so exit 0 means signed.
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "ms CPU per request (5 requests)" in done.stdout
+    assert "signed page GET" in done.stdout  # the page the POST redirects to, answered with 200
     assert "queries in one POST" in done.stdout and "INSERT INTO" in done.stdout

@@ -269,7 +269,10 @@ def csrf_failure(request, reason=""):
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "POST"])
 def signed(request, slug):
-    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    # The page every signer's browser is sent to after the POST: the petition as this process keeps it.
+    petition = Petition.objects.kept_published(slug)
+    if petition is None:
+        raise Http404
     form = ResendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]

@@ -11,7 +11,7 @@ from petitions import models
 from petitions.models import BlockedEmailDomain, BlockedNetwork, Letter, Petition, Recipient, Signature
 from petitions.signing import abuse, services
 
-from .conftest import sign_data
+from .conftest import make_petition, sign_data
 
 
 @pytest.fixture
@@ -46,6 +46,18 @@ def test_a_signers_form_token_costs_no_query_once_the_petition_is_kept(client, p
     with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
     assert client.get(reverse("petitions:form-token", args=["no-such-petition"])).status_code == 404
+
+
+def test_the_page_every_signer_is_sent_to_costs_no_query_once_the_petition_is_kept(
+    client, petition, django_assert_num_queries
+):
+    # The POST redirects each signer's browser here: a third request per signature, as many as signers.
+    url = reverse("petitions:signed", args=[petition.slug])
+    assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+    draft = make_petition(slug="draft", status=Petition.Status.DRAFT)
+    assert client.get(reverse("petitions:signed", args=[draft.slug])).status_code == 404
 
 
 def test_closing_a_petition_in_another_process_stops_signing_within_the_kept_seconds(
