@@ -12,6 +12,7 @@
 --   BENCH_PHASE     a number that keeps e-mail and client addresses apart between phases
 --   BENCH_ORIGIN    the Origin header a browser on the site would send
 --   BENCH_SAMPLES   file to write every answer to: kind, send time, latency (s), status
+--   BENCH_FOLLOW    "1": after each signature, GET the page its POST redirects to, as a browser does
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_usec; } bench_timeval;
@@ -32,6 +33,7 @@ local phase = tonumber(os.getenv("BENCH_PHASE") or "0")
 local origin = os.getenv("BENCH_ORIGIN") or ""
 local samples_path = os.getenv("BENCH_SAMPLES")
 local random_query = os.getenv("BENCH_RANDOM_QUERY") == "1"
+local follow = os.getenv("BENCH_FOLLOW") == "1"
 
 local threads = {}
 local next_id = 1
@@ -47,6 +49,9 @@ samples = {}
 local queue, qhead, qtail = {}, 1, 0
 local count = 0
 local kind, sent_at = "get", 0
+-- The redirect a POST was answered with, for the next request when following (BENCH_FOLLOW).
+local redirect = nil
+local last_cookie = ""
 local next_due = nil
 -- A signer makes two requests per signature.
 local period = 0
@@ -112,12 +117,20 @@ end
 -- measured minute caught a varying share of each.)
 function request()
   local t = now()
+  if redirect then
+    local target = redirect
+    redirect = nil
+    kind = "signed"
+    sent_at = now()
+    return target
+  end
   local head = queue[qhead]
   if mode == "sign" and head and t - head.t >= min_age and kind ~= "post" then
     queue[qhead] = nil
     qhead = qhead + 1
     kind = "post"
     sent_at = now()
+    last_cookie = head.cookie
     return sign_post(head)
   end
   kind = mode == "sign" and "form" or "get"
@@ -145,11 +158,30 @@ local function remember_token(headers, body)
   end
 end
 
+-- The browser that signed asks for the page it was sent to, with its CSRF cookie and from its address.
+local function signed_get(headers)
+  local location = nil
+  for name, value in pairs(headers) do
+    if name:lower() == "location" then
+      location = value
+    end
+  end
+  if not location then
+    return nil
+  end
+  local request_headers = base_headers(client_ip())
+  request_headers["Cookie"] = "csrftoken=" .. last_cookie
+  return wrk.format("GET", location, request_headers)
+end
+
 function response(status, headers, body)
   local t = now()
   samples[#samples + 1] = string.format("%s %.6f %.6f %d", kind, sent_at, t - sent_at, status)
   if kind == "form" and status == 200 then
     remember_token(headers, body)
+  end
+  if follow and kind == "post" and status == 302 then
+    redirect = signed_get(headers)
   end
 end
 

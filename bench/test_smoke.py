@@ -62,6 +62,12 @@ def test_the_smoke_run_prints_a_table_and_writes_json_with_every_phase_working(t
     assert phases["sign"]["signatures_per_s"] > 0 and phases["sign"]["errors"] == 0, phases["sign"]
     assert phases["alone"]["signatures_per_s"] > 0 and phases["alone"]["errors"] == 0, phases["alone"]
     assert "celery_mail" not in {role for role, ms in phases["alone"]["cpu_ms_per_signature"].items() if ms}
+    # A browser's third request, the page the POST redirects to, was made and answered for each signature
+    # (give or take the one each connection had in flight at either end of the measured window).
+    browser = phases["browser"]
+    assert browser["signatures_per_s"] > 0 and browser["errors"] == 0, browser
+    signed, posts = browser["signed"]["requests"], browser["post"]["requests"]
+    assert abs(signed - posts) <= 16 and browser["signed"]["statuses"] == {"200": signed}, browser
     assert phases["paced"]["confirmation"]["emails"] > 0 and phases["paced"]["confirmation"]["missing"] == 0
     # The confirmations the signing phases left (in the database) were sent or set aside before delivery...
     assert phases["drain"]["backlog"] > 0 and phases["drain"]["seconds"] > 0, phases["drain"]
