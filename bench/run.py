@@ -1,6 +1,6 @@
 """The load benchmark: the production configuration on loopback, driven by wrk, measured against its targets.
 
-    .venv/bin/python bench/run.py            # make bench: about five minutes
+    .venv/bin/python bench/run.py            # make bench: about eight minutes
     .venv/bin/python bench/run.py --smoke    # make bench-smoke: a few seconds of tiny load
 
 It makes its own database (BENCH_DATABASE_URL, default campaign_bench on 127.0.0.1:5432) and
