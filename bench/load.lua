@@ -53,7 +53,7 @@ local kind, sent_at = "get", 0
 local redirect = nil
 local last_cookie = ""
 local next_due = nil
--- A signer makes two requests per signature.
+-- A signer makes two requests per signature (following the redirect adds a third: that phase runs flat out).
 local period = 0
 if rate > 0 then
   period = 1 / (rate * (mode == "sign" and 2 or 1))
