@@ -50,6 +50,10 @@ def production_env(**extra):
     }
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
+    # Under a fake clock (Debian's faketime, `make test-clocks`) the site's processes keep the test's
+    # date, as a deployment's web and workers share one: on the real clock, a mail worker sent no
+    # confirmation for a signature the test had written a month before.
+    env.update({name: os.environ[name] for name in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED") if name in os.environ})
     env.update({key: str(value) for key, value in extra.items() if value is not None})
     return env
 
