@@ -80,7 +80,7 @@ class Signer:
         # One CSRF cookie and token for every request: how they are made is not what is measured.
         self.secret = csrf._get_new_csrf_string()
         self.token = csrf._mask_cipher_secret(self.secret)
-        # Each stamp signs once (abuse.form_stamp_reused): a fresh one per signature, dated back so
+        # Each stamp signs once (abuse.form_stamp_mark): a fresh one per signature, dated back so
         # that it is old enough, as the form a signer fetched some seconds before sending it.
         self.stamp = lambda: abuse.form_started_token(time.time() - 60)
 

@@ -138,21 +138,30 @@ def ip_is_blocked(ip):
 # --- Rate limits --------------------------------------------------------------------------------
 
 
-def over_limits(request, checks):
+def over_limits(request, checks, once=None):
     """Count one more request against each (group, value, rates) of CHECKS; for each, whether it went over.
 
+    ONCE ({key: seconds}) are one-time marks, a form stamp's nonce: each is set in the same count,
+    and whether it was set before follows the checks' answers, one per key.
+
     Counters live in the Django cache (Redis in production), keyed and windowed as django-ratelimit
-    keys them, so its get_usage reads the same counts. On Redis every counter of every check is
-    counted in one round trip (FailSoftRedisCache.count_many); elsewhere django-ratelimit counts them
-    one by one. With the cache down nothing can be counted, and RATELIMIT_FAIL_OPEN decides.
+    keys them, so its get_usage reads the same counts. On Redis every counter of every check and
+    every mark is counted in one round trip (FailSoftRedisCache.count_many); elsewhere one by one.
+    With the cache down nothing can be counted, and RATELIMIT_FAIL_OPEN decides for both.
     """
-    if not getattr(settings, "RATELIMIT_ENABLE", True):
-        return [False] * len(checks)
+    once = once or {}
+    # With the limits switched off, every check answers False; the marks are still kept.
+    counted = checks if getattr(settings, "RATELIMIT_ENABLE", True) else []
     if not hasattr(cache, "count_many"):
-        return [any(_over_one(request, group, value, rate) for rate in rates) for group, value, rates in checks]
-    counters = [[_counter(group, value, rate) for rate in rates] for group, value, rates in checks]
-    counts = cache.count_many({key: timeout for check in counters for key, _limit, timeout in check})
-    return [any(_exceeded(counts.get(key), limit) for key, limit, _timeout in check) for check in counters]
+        over = [any(_over_one(request, group, value, rate) for rate in rates) for group, value, rates in counted]
+        used = [not cache.add(key, 1, timeout) for key, timeout in once.items()]
+    else:
+        counters = [[_counter(group, value, rate) for rate in rates] for group, value, rates in counted]
+        timeouts = {key: timeout for check in counters for key, _limit, timeout in check} | once
+        counts = cache.count_many(timeouts) if timeouts else {}
+        over = [any(_exceeded(counts.get(key), limit) for key, limit, _timeout in check) for check in counters]
+        used = [_exceeded(counts.get(key), 1) for key in once]
+    return (over or [False] * len(checks)) + used
 
 
 def _counter(group, value, rate):
@@ -174,23 +183,28 @@ def _over_one(request, group, value, rate):
     return usage is not None and usage["should_limit"]
 
 
-def signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash, ip_prefix_hash=None):
+def signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash, ip_prefix_hash=None, form_stamp=None):
     """Why a signature from this request should be quarantined, or "" when it may go ahead.
 
     IP_HASH is hash_ip(IP) and IP_PREFIX_HASH hash_ip_prefix(IP), which the caller keeps with the
     signature anyway. The address (an IPv6 /64) has the tight limit, its network a looser one.
+    FORM_STAMP, the form's start stamp, may sign once: its nonce is marked in the limits' round trip.
     """
     if ip_prefix_hash is None:
         ip_prefix_hash = hash_ip_prefix(ip)
+    stamp = form_stamp_mark(form_stamp)
     # Every check counts the request, so a flood keeps counting even once it is caught.
-    by_ip, by_network, by_email = over_limits(
+    by_ip, by_network, by_email, *stamp_used = over_limits(
         request,
         [
             (f"sign-ip:{petition.pk}", ip_hash, settings.SIGN_RATES_PER_IP),
             (f"sign-net:{petition.pk}", ip_prefix_hash, settings.SIGN_RATES_PER_NETWORK),
             (f"sign-email:{petition.pk}", email_normalized, settings.SIGN_RATES_PER_EMAIL),
         ],
+        once=stamp,
     )
+    if any(stamp_used):
+        return Reason.REUSED_STAMP
     if ip_is_blocked(ip):
         return Reason.NETWORK
     if by_ip:
@@ -235,7 +249,7 @@ def form_started_token(started=None):
     """A signed stamp the form carries: when it was shown (STARTED, now by default) and a one-time nonce.
 
     The time says how long the person took to fill the form in; the nonce lets a stamp be used for
-    one signature only (form_stamp_reused), so a bot cannot fetch one and post with it for ever.
+    one signature only (form_stamp_mark), so a bot cannot fetch one and post with it for ever.
     """
     return signing.dumps(
         [time.time() if started is None else started, secrets.token_urlsafe(12)], salt=_FORM_STARTED_SALT
@@ -265,20 +279,16 @@ def form_stamp_expired(token):
     return stamp is not None and time.time() - stamp[0] > settings.SIGN_FORM_MAX_SECONDS
 
 
-def form_stamp_reused(token):
-    """True when a genuine stamp has already come with a signature: each stamp signs once.
+def form_stamp_mark(token):
+    """The one-time mark of a genuine stamp ({key: seconds}), so that each stamp signs once; {} for any other.
 
-    The nonce is remembered for as long as its stamp can be taken (SIGN_FORM_MAX_SECONDS). On Redis
-    that is one round trip; with the cache unreachable, RATELIMIT_FAIL_OPEN decides, as for the limits.
+    The nonce is remembered for as long as its stamp can be taken (SIGN_FORM_MAX_SECONDS). It is
+    marked with the signing request's rate limits (signing_quarantine_reason), in their round trip.
     """
     stamp = _read_stamp(token)
     if stamp is None:
-        return False
-    key, timeout = f"form-stamp:{stamp[1]}", settings.SIGN_FORM_MAX_SECONDS + 60
-    if hasattr(cache, "count_many"):
-        counts = cache.count_many({key: timeout})
-        return counts[key] > 1 if counts else not settings.RATELIMIT_FAIL_OPEN
-    return not cache.add(key, 1, timeout)
+        return {}
+    return {f"form-stamp:{stamp[1]}": settings.SIGN_FORM_MAX_SECONDS + 60}
 
 
 # --- CAPTCHA ------------------------------------------------------------------------------------

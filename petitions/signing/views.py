@@ -89,7 +89,9 @@ def _sender_marks(request, form, petition, ip):
     """
     email_normalized = services.normalize_email(form.cleaned_data["email"])
     ip_hash, ip_prefix_hash = abuse.hash_ip(ip), abuse.hash_ip_prefix(ip)
-    over_limit = abuse.signing_quarantine_reason(request, petition, email_normalized, ip, ip_hash, ip_prefix_hash)
+    over_limit = abuse.signing_quarantine_reason(
+        request, petition, email_normalized, ip, ip_hash, ip_prefix_hash, form_stamp=form.data.get("form_started")
+    )
     return {
         "ip_hash": ip_hash,
         "ip_prefix_hash": ip_prefix_hash,

@@ -74,3 +74,15 @@ def test_a_form_open_too_long_comes_back_with_a_new_stamp_and_saves_nothing(peti
 
     signature = Signature.objects.get()
     assert (signature.status, signature.quarantine_reason) == (Signature.Status.PENDING, "")
+
+
+def test_a_stamp_signs_once_with_the_rate_limits_switched_off(petition, recipients, stamps, settings):
+    # The nonce is marked in the limits' round trip, but it is not a limit: it holds without them.
+    settings.RATELIMIT_ENABLE = False
+    stamp = _fetched_stamp(petition)
+    with time_machine.travel(timezone.now() + timedelta(seconds=20)):
+        assert _post(petition, stamp, email="first@example.org").status_code == 302
+        assert _post(petition, stamp, email="second@example.org").status_code == 302
+
+    statuses = dict(Signature.objects.values_list("email", "quarantine_reason"))
+    assert statuses == {"first@example.org": "", "second@example.org": abuse.Reason.REUSED_STAMP}
