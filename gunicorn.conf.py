@@ -102,8 +102,11 @@ control_socket_disable = True
 # Logs: one line per event on stdout (access) and stderr (gunicorn's own), in the site's format.
 # The access line names the request id and never the client's address (%(h)s), the query string
 # (%(q)s, where a form may carry an e-mail address), the referrer or the user agent, and the path's
-# signed token in a signer's link is replaced (campaign.logs.redact_tokens).
-accesslog = "-"
+# signed token in a signer's link is replaced (campaign.logs.redact_tokens). Behind nginx, which
+# writes the same line (deploy/nginx.conf), compose.yaml sets WEB_ACCESS_LOG empty: no access line
+# here. It cost 53 us of CPU per request in one process, 14 % of the form-token request in gunicorn
+# under load (docs/benchmarks.md).
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
 errorlog = "-"
 access_log_format = '%({x-request-id}o)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # The error lines have the site's columns and filters (settings.LOGGING); the access lines have the

@@ -206,6 +206,8 @@ class Stack:
                 "RESEND_RATES_PER_NETWORK": "100000/m",
                 "CONFIRM_RATES_PER_NETWORK": "100000/m",
                 "CONFIRM_RATES_PER_IP": "100000/m",
+                # As compose.yaml runs gunicorn: behind nginx, which writes the access line.
+                "WEB_ACCESS_LOG": "",
                 "PYTHON": sys.executable,
                 "PYTHONDONTWRITEBYTECODE": "1",
             }

@@ -75,7 +75,13 @@ class Nginx:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
+    def output(self):
+        """What nginx wrote: its access lines (deploy/nginx.conf logs to stdout) and its errors."""
+        return (self.directory / "nginx.log").read_text()
+
     def stop(self):
+        if self.process.poll() is not None:
+            return
         self.process.send_signal(signal.SIGQUIT)  # nginx's graceful shutdown
         try:
             self.process.wait(10)
@@ -204,6 +210,25 @@ def test_a_post_always_reaches_django_and_never_gets_the_copy(proxy, reached, pe
     assert reached.count(page) == 2
 
 
+def test_the_access_line_has_the_request_id_and_no_token_client_address_or_query(proxy, petition):
+    token = "Ada:1w2x3y:" + "s" * 43  # shaped like a signer's link; any value is redacted
+    answers = [
+        fetch(proxy.url(f"/be/confirm/{token}/?email=ada%40example.org")),
+        fetch(proxy.url(petition.get_absolute_url() + "?utm_source=ada@example.org")),
+    ]
+    proxy.stop()  # every line written
+
+    lines = [line for line in proxy.output().splitlines() if " nginx.access " in line]
+    assert len(lines) == 2, proxy.output()
+    (confirm_status, confirm_headers, _body), (_status, page_headers, _body) = answers
+    confirm_line, page_line = lines
+    request_id = confirm_headers["X-Request-ID"]
+    assert f'INFO nginx.access {request_id} "GET /be/confirm/[token]/ HTTP/1.1" {confirm_status} ' in confirm_line
+    assert f'{page_headers["X-Request-ID"]} "GET {petition.get_absolute_url()} HTTP/1.1" 200 ' in page_line
+    for secret in (token, "Ada", "ada", "example.org", "127.0.0.1", "utm_source"):
+        assert secret not in proxy.output(), secret
+
+
 # --- Answers Django does not mark public, or that set a cookie -------------------------------------
 
 
@@ -250,3 +275,12 @@ def test_compose_runs_the_proxy_with_this_configuration_and_every_placeholder_se
     assert "./deploy/nginx.conf:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
     assert placeholders == {"PROXY_LISTEN", "PROXY_UPSTREAM", "PROXY_CACHE_DIR"}
     assert placeholders <= set(proxy["environment"])
+
+
+def test_behind_the_proxy_gunicorn_leaves_the_access_line_to_it():
+    services = yaml.safe_load((BASE_DIR / "compose.yaml").read_text())["services"]
+
+    # The proxy writes one line per request (test above); gunicorn's would be the same line again.
+    assert services["web"]["environment"]["WEB_ACCESS_LOG"] == ""
+    # The rest of the web's environment is the app's, as for the workers.
+    assert services["web"]["environment"]["DATABASE_URL"] == services["worker-mail"]["environment"]["DATABASE_URL"]
