@@ -151,7 +151,8 @@ def over_limits(request, checks, once=None):
     """
     once = once or {}
     # With the limits switched off, every check answers False; the marks are still kept.
-    counted = checks if getattr(settings, "RATELIMIT_ENABLE", True) else []
+    enabled = getattr(settings, "RATELIMIT_ENABLE", True)
+    counted = checks if enabled else []
     if not hasattr(cache, "count_many"):
         over = [any(_over_one(request, group, value, rate) for rate in rates) for group, value, rates in counted]
         used = [not cache.add(key, 1, timeout) for key, timeout in once.items()]
@@ -161,7 +162,7 @@ def over_limits(request, checks, once=None):
         counts = cache.count_many(timeouts) if timeouts else {}
         over = [any(_exceeded(counts.get(key), limit) for key, limit, _timeout in check) for check in counters]
         used = [_exceeded(counts.get(key), 1) for key in once]
-    return (over or [False] * len(checks)) + used
+    return (over if enabled else [False] * len(checks)) + used
 
 
 def _counter(group, value, rate):
